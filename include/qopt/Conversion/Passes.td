@@ -1,0 +1,54 @@
+//===- Passes.td - qopt conversion passes -----------------*- tablegen -*-===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_CONVERSION_PASSES_TD
+#define QOPT_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertQOptToLinalgPass : Pass<"convert-qopt-to-linalg"> {
+  let summary = "lower qopt ops on tensors to linalg.generic and arith";
+  let description = [{
+    Rewrites every `qopt.quantize` into one elementwise `linalg.generic` on
+    tensors whose body computes the rounding with integer arithmetic on the
+    f32 bit pattern (sign, exponent and mantissa kept apart, the mantissa
+    rounded to the format's width with a quantum that follows the exponent,
+    subnormals, overflow, zeros, infinities and NaN handled as the format's
+    policies say). Stochastic rounding hashes (seed, step, linear index) with
+    the counter-based hash of `qopt/Numerics/CounterHash.h`.
+
+    Precondition: qopt ops on ranked f32 tensors (static or dynamic shapes).
+    Afterwards: no `qopt.quantize` remains; the IR uses linalg, tensor and
+    arith only, ready for bufferization. `qopt.adam_update` and
+    `qopt.muon_update` are left for their own lowering.
+
+    Example:
+
+    ```mlir
+    // Before
+    %q = qopt.quantize %x to <bf16> : tensor<8xf32>
+    // After
+    %e = tensor.empty() : tensor<8xf32>
+    %q = linalg.generic {indexing_maps = [#id, #id],
+                         iterator_types = ["parallel"]}
+        ins(%x : tensor<8xf32>) outs(%e : tensor<8xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %bits = arith.bitcast %in : f32 to i32
+      ...
+      linalg.yield %r : f32
+    } -> tensor<8xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+#endif // QOPT_CONVERSION_PASSES_TD

@@ -1,0 +1,44 @@
+//===- QuantizeEmitter.h - scalar quantization arithmetic -------*- C++ -*-===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Emits, as arith ops on scalars, the rounding of one f32 value to a
+// FloatFormatAttr. Lowerings of qopt.quantize and of the fused optimizer
+// updates put this arithmetic inside their loop bodies, so every target
+// (CPU, GPU) computes bit-identical results.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_CONVERSION_QOPTTOLINALG_QUANTIZEEMITTER_H
+#define QOPT_CONVERSION_QOPTTOLINALG_QUANTIZEEMITTER_H
+
+#include "qopt/Dialect/QOpt/IR/QOptAttrs.h"
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/Value.h"
+
+namespace mlir {
+namespace qopt {
+
+/// Returns the i32 random bits of stochastic rounding for the element with
+/// linear index `index` (i64), given the loop-invariant `key` (i64) from
+/// emitStochasticKey. Matches qopt::stochasticBits in Numerics/CounterHash.h.
+Value emitStochasticBits(ImplicitLocOpBuilder &b, Value key, Value index);
+
+/// Returns the i64 per-tensor key of stochastic rounding for (seed, step).
+Value emitStochasticKey(ImplicitLocOpBuilder &b, Value seed, Value step);
+
+/// Returns `value` (f32) rounded to `format` with `rounding`. `randomBits`
+/// (i32) is required for stochastic rounding and ignored otherwise.
+Value emitQuantizeScalar(ImplicitLocOpBuilder &b, Value value,
+                         FloatFormatAttr format, RoundingMode rounding,
+                         Value randomBits = {});
+
+} // namespace qopt
+} // namespace mlir
+
+#endif // QOPT_CONVERSION_QOPTTOLINALG_QUANTIZEEMITTER_H

@@ -1,0 +1,216 @@
+//===- QOptOps.td - qopt operations -----------------------*- tablegen -*-===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_DIALECT_QOPT_IR_QOPTOPS_TD
+#define QOPT_DIALECT_QOPT_IR_QOPTOPS_TD
+
+include "qopt/Dialect/QOpt/IR/QOptDialect.td"
+include "qopt/Dialect/QOpt/IR/QOptAttrs.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/CommonTypeConstraints.td"
+
+/// Tensors the qopt ops compute on: ranked, f32 storage.
+def QOpt_F32Tensor : RankedTensorOf<[F32]>;
+
+class QOpt_Op<string mnemonic, list<Trait> traits = []>
+    : Op<QOpt_Dialect, mnemonic, traits>;
+
+/// Optimizer updates: elementwise-shaped state, pure (they return new state).
+class QOpt_OptimizerOp<string mnemonic, list<Trait> traits = []>
+    : QOpt_Op<mnemonic, !listconcat(traits, [Pure])> {
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizeOp
+//===----------------------------------------------------------------------===//
+
+def QOpt_QuantizeOp : QOpt_Op<"quantize", [
+    Pure, AttrSizedOperandSegments, AllTypesMatch<["input", "result"]>]> {
+  let summary = "round an f32 tensor to the values of a narrower float format";
+  let description = [{
+    The `qopt.quantize` operation returns a tensor of the same type as
+    `input` whose every element is the input element rounded to the nearest
+    value of the floating-point `format` under the `rounding` mode (simulated
+    quantization: the result is stored as f32, sign and exponent are kept,
+    the mantissa is rounded to `man_bits` bits).
+
+    Semantics, element by element:
+
+    * zeros keep their sign; NaN gives a quiet NaN of the same sign;
+    * infinities stay infinities in an `ieee` format, become NaN in an `fn`
+      format, and become the largest finite magnitude under `saturate`;
+    * a finite value is rounded with a quantum of 2^(max(e, emin) - M), where
+      e is its exponent, emin the format's smallest normal exponent and M its
+      mantissa bits, so values below the normal range are rounded to the
+      format's subnormals (then flushed to zero under `subnormals = flush`);
+    * a rounded magnitude beyond the largest finite value overflows as the
+      format's `overflow` policy says.
+
+    `rounding` defaults to `nearest_even`. `stochastic` rounding needs the
+    `seed` and `step` operands (i64): the random bits for the element at
+    linear (row-major) index i are a counter-based hash of (seed, step, i),
+    so a result is a pure function of its operands and is reproducible on
+    every target; `seed` and `step` are rejected with the other modes.
+
+    The optional `component` tag says which quantization point of a training
+    step this is (`weight`, `grad`, `first_moment`, `second_moment`); passes
+    such as `--qopt-assign-precision` choose the format of tagged ops.
+
+    Example:
+
+    ```mlir
+    %0 = qopt.quantize %x to <bf16> : tensor<4x8xf32>
+    %1 = qopt.quantize %g to <fp8_e5m2> rounding <toward_zero> component <grad>
+           : tensor<16xf32>
+    %2 = qopt.quantize %w to <e8m3> rounding <stochastic> seed %seed step %t
+           : tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins
+    QOpt_F32Tensor:$input,
+    QOpt_FloatFormatAttr:$format,
+    DefaultValuedAttr<QOpt_RoundingModeAttr,
+                      "::mlir::qopt::RoundingMode::nearest_even">:$rounding,
+    OptionalAttr<QOpt_ComponentAttr>:$component,
+    Optional<I64>:$seed,
+    Optional<I64>:$step
+  );
+  let results = (outs QOpt_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `to` $format (`rounding` $rounding^)? (`component` $component^)?
+    (`seed` $seed^)? (`step` $step^)? attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// AdamUpdateOp
+//===----------------------------------------------------------------------===//
+
+def QOpt_AdamUpdateOp : QOpt_OptimizerOp<"adam_update", [
+    AllTypesMatch<["weight", "grad", "moment1", "moment2",
+                   "new_weight", "new_moment1", "new_moment2"]>]> {
+  let summary = "one Adam / AdamW step on a weight tensor";
+  let description = [{
+    The `qopt.adam_update` operation computes one step of Adam with decoupled
+    weight decay (AdamW; `weight_decay = 0` is plain Adam), element by element,
+    from the weight `w`, its gradient `g`, the first and second moments `m`
+    and `v`, and the 1-based iteration number `step` (i64):
+
+    ```
+    m' = beta1 * m + (1 - beta1) * g
+    v' = beta2 * v + (1 - beta2) * g * g
+    m_hat = m' / (1 - beta1^step)
+    v_hat = v' / (1 - beta2^step)
+    w' = w - lr * m_hat / (sqrt(v_hat) + epsilon) - lr * weight_decay * w
+    ```
+
+    It returns `w'`, `m'` and `v'`. The four operands and the three results
+    have one ranked f32 tensor type. `lr` is required and must be finite and
+    non-negative; `beta1` (default 0.9) and `beta2` (default 0.999) must lie in
+    [0, 1); `epsilon` (default 1e-8) must be positive; `weight_decay`
+    (default 0) must be finite and non-negative. `step` must be at least 1 at
+    run time (step 0 divides by zero in the bias correction).
+
+    Quantization of the training step is expressed around the op: a
+    `qopt.quantize` on `g` (component `grad`) and on the results `m'`, `v'`
+    (components `first_moment`, `second_moment`); the op itself computes in
+    f32.
+
+    Example:
+
+    ```mlir
+    %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %step
+        {lr = 1.0e-3 : f32, beta2 = 0.99 : f32} : tensor<128xf32>
+    ```
+  }];
+  let arguments = (ins
+    QOpt_F32Tensor:$weight,
+    QOpt_F32Tensor:$grad,
+    QOpt_F32Tensor:$moment1,
+    QOpt_F32Tensor:$moment2,
+    I64:$step,
+    F32Attr:$lr,
+    DefaultValuedAttr<F32Attr, "0.9f">:$beta1,
+    DefaultValuedAttr<F32Attr, "0.999f">:$beta2,
+    DefaultValuedAttr<F32Attr, "1.0e-8f">:$epsilon,
+    DefaultValuedAttr<F32Attr, "0.0f">:$weight_decay
+  );
+  let results = (outs
+    QOpt_F32Tensor:$new_weight,
+    QOpt_F32Tensor:$new_moment1,
+    QOpt_F32Tensor:$new_moment2
+  );
+  let assemblyFormat = [{
+    $weight `,` $grad `,` $moment1 `,` $moment2 `,` $step attr-dict
+    `:` type($weight)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// MuonUpdateOp
+//===----------------------------------------------------------------------===//
+
+def QOpt_MuonUpdateOp : QOpt_OptimizerOp<"muon_update", [
+    AllTypesMatch<["weight", "grad", "momentum_buffer",
+                   "new_weight", "new_momentum_buffer"]>]> {
+  let summary = "one Muon step on a 2-D weight";
+  let description = [{
+    The `qopt.muon_update` operation computes one step of Muon on a 2-D
+    weight `W` (rows x cols) from its gradient `G` and momentum buffer `B`:
+
+    ```
+    B' = momentum * B + G
+    U  = nesterov ? G + momentum * B' : B'
+    X  = U / (||U||_F + epsilon)
+    repeat ns_steps times (on X^T when rows > cols):
+      A = X X^T
+      X = a X + (b A + c A A) X          with (a, b, c) = ns_coeffs
+    W' = W - lr * s * X - lr * weight_decay * W,  s = sqrt(max(1, rows / cols))
+    ```
+
+    It returns `W'` and `B'`. Weight, gradient, buffer and results share one
+    2-D ranked f32 tensor type. `lr` is required, finite and non-negative;
+    `momentum` (default 0.95) lies in [0, 1); `nesterov` defaults to true;
+    `ns_steps` (default 5) lies in [1, 100]; `ns_coeffs` holds exactly three
+    finite numbers (default 3.4445, -4.7750, 2.0315, the quintic iteration of
+    the common reference implementation); `epsilon` (default 1e-7) is positive;
+    `weight_decay` (default 0) is finite and non-negative.
+
+    Example:
+
+    ```mlir
+    %w1, %b1 = qopt.muon_update %w, %g, %b
+        {lr = 2.0e-2 : f32, nesterov = false} : tensor<64x32xf32>
+    ```
+  }];
+  let arguments = (ins
+    QOpt_F32Tensor:$weight,
+    QOpt_F32Tensor:$grad,
+    QOpt_F32Tensor:$momentum_buffer,
+    F32Attr:$lr,
+    DefaultValuedAttr<F32Attr, "0.95f">:$momentum,
+    DefaultValuedAttr<BoolAttr, "true">:$nesterov,
+    DefaultValuedAttr<I64Attr, "5">:$ns_steps,
+    DefaultValuedAttr<DenseF32ArrayAttr, "{3.4445f, -4.7750f, 2.0315f}">:$ns_coeffs,
+    DefaultValuedAttr<F32Attr, "1.0e-7f">:$epsilon,
+    DefaultValuedAttr<F32Attr, "0.0f">:$weight_decay
+  );
+  let results = (outs
+    QOpt_F32Tensor:$new_weight,
+    QOpt_F32Tensor:$new_momentum_buffer
+  );
+  let assemblyFormat = [{
+    $weight `,` $grad `,` $momentum_buffer attr-dict `:` type($weight)
+  }];
+}
+
+#endif // QOPT_DIALECT_QOPT_IR_QOPTOPS_TD

@@ -1,0 +1,40 @@
+//===- InitQOpt.h - register everything qopt provides -----------*- C++ -*-===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The public entry points for a compiler that embeds qopt: register the
+// dialect in a DialectRegistry, the passes and pipelines with the global
+// registries (for textual pipelines), and add the CPU pipeline to a pass
+// manager of its own.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_INITQOPT_H
+#define QOPT_INITQOPT_H
+
+#include "qopt/Conversion/Passes.h"
+#include "qopt/Dialect/QOpt/IR/QOptDialect.h"
+#include "qopt/Pipelines/Pipelines.h"
+
+namespace mlir {
+class DialectRegistry;
+
+namespace qopt {
+
+/// Adds the qopt dialect and the dialects its lowerings create.
+void registerQOptDialects(DialectRegistry &registry);
+
+/// Registers every qopt pass (`--convert-qopt-to-linalg`, ...).
+void registerQOptPasses();
+
+/// registerQOptPasses() and registerQOptPipelines().
+void registerAllQOptPassesAndPipelines();
+
+} // namespace qopt
+} // namespace mlir
+
+#endif // QOPT_INITQOPT_H

@@ -1,0 +1,41 @@
+//===- Pipelines.h - qopt pass pipelines ------------------------*- C++ -*-===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_PIPELINES_PIPELINES_H
+#define QOPT_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+class OpPassManager;
+
+namespace qopt {
+
+/// Options of the CPU pipeline (`--qopt-lower-to-llvm`).
+struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
+  PassOptions::Option<bool> deallocate{
+      *this, "deallocate",
+      llvm::cl::desc("Free the buffers that bufferization allocates "
+                     "(buffer-deallocation-pipeline)"),
+      llvm::cl::init(true)};
+};
+
+/// Adds to `pm` (anchored on builtin.module) the passes that take qopt IR on
+/// tensors through linalg, bufferization and loops to the LLVM dialect, ready
+/// for mlir-runner or the ExecutionEngine.
+void buildLowerToLLVMPipeline(OpPassManager &pm,
+                              const LowerToLLVMOptions &options);
+
+/// Registers the qopt pipelines (`--qopt-lower-to-llvm`) with the global
+/// pass-pipeline registry, for qopt-opt, mlir-opt plugins and tools.
+void registerQOptPipelines();
+
+} // namespace qopt
+} // namespace mlir
+
+#endif // QOPT_PIPELINES_PIPELINES_H

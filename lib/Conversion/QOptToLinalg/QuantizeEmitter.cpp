@@ -1,0 +1,205 @@
+//===- QuantizeEmitter.cpp - scalar quantization arithmetic ---------------===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The rounding works on the f32 bit pattern. A finite f32 magnitude is
+// sig * 2^(be' - 150) with be' = max(biased exponent, 1) and sig the 24-bit
+// significand (hidden bit included for normals). The target quantum at that
+// magnitude is 2^(max(e, emin) - M), i.e. 2^d units of sig with
+//   d = (23 - M) + max(0, emin + 127 - be').
+// For d <= 24 the rounded significand is at most 2^24, and adding it to
+// (be' - 1) << 23 yields the f32 pattern of the result, a carry into the next
+// binade included. For d >= 25 (far below the format's normal range) the
+// result is 0 or the format's smallest subnormal.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Conversion/QOptToLinalg/QuantizeEmitter.h"
+#include "qopt/Numerics/CounterHash.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+/// Builds i32/i64 arith with short names; constants are given as unsigned
+/// bit patterns.
+struct IntBuilder {
+  ImplicitLocOpBuilder &b;
+
+  Value c32(uint32_t bits) {
+    return arith::ConstantIntOp::create(b, b.getI32Type(),
+                                        static_cast<int32_t>(bits));
+  }
+  Value c64(uint64_t bits) {
+    return arith::ConstantIntOp::create(b, b.getI64Type(),
+                                        static_cast<int64_t>(bits));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+  Value band(Value x, Value y) { return arith::AndIOp::create(b, x, y); }
+  Value bor(Value x, Value y) { return arith::OrIOp::create(b, x, y); }
+  Value bxor(Value x, Value y) { return arith::XOrIOp::create(b, x, y); }
+  Value shl(Value x, Value y) { return arith::ShLIOp::create(b, x, y); }
+  Value shr(Value x, Value y) { return arith::ShRUIOp::create(b, x, y); }
+  Value umin(Value x, Value y) { return arith::MinUIOp::create(b, x, y); }
+  Value umax(Value x, Value y) { return arith::MaxUIOp::create(b, x, y); }
+  Value smax(Value x, Value y) { return arith::MaxSIOp::create(b, x, y); }
+  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, p, x, y);
+  }
+  Value select(Value c, Value x, Value y) {
+    return arith::SelectOp::create(b, c, x, y);
+  }
+};
+} // namespace
+
+static uint32_t floatBits(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  return bits;
+}
+
+Value mlir::qopt::emitStochasticKey(ImplicitLocOpBuilder &b, Value seed,
+                                    Value step) {
+  IntBuilder ib{b};
+  Value stepPlusOne = ib.add(step, ib.c64(1));
+  Value z = ib.add(seed, ib.mul(stepPlusOne, ib.c64(kHashStepMultiplier)));
+  // mix64, spelled out so both hash uses share it.
+  auto mix = [&](Value v) {
+    v = ib.mul(ib.bxor(v, ib.shr(v, ib.c64(30))), ib.c64(kHashMix1));
+    v = ib.mul(ib.bxor(v, ib.shr(v, ib.c64(27))), ib.c64(kHashMix2));
+    return ib.bxor(v, ib.shr(v, ib.c64(31)));
+  };
+  return mix(z);
+}
+
+Value mlir::qopt::emitStochasticBits(ImplicitLocOpBuilder &b, Value key,
+                                     Value index) {
+  IntBuilder ib{b};
+  Value z = ib.bxor(key, ib.mul(index, ib.c64(kHashIndexMultiplier)));
+  z = ib.mul(ib.bxor(z, ib.shr(z, ib.c64(30))), ib.c64(kHashMix1));
+  z = ib.mul(ib.bxor(z, ib.shr(z, ib.c64(27))), ib.c64(kHashMix2));
+  z = ib.bxor(z, ib.shr(z, ib.c64(31)));
+  return arith::TruncIOp::create(b, b.getI32Type(), ib.shr(z, ib.c64(32)));
+}
+
+Value mlir::qopt::emitQuantizeScalar(ImplicitLocOpBuilder &b, Value value,
+                                     FloatFormatAttr format,
+                                     RoundingMode rounding, Value randomBits) {
+  using P = arith::CmpIPredicate;
+  IntBuilder ib{b};
+  const int manBits = format.getManBits();
+  const int minExp = format.getMinExponent();
+  const bool ieee = format.getEncoding() == SpecialEncoding::ieee;
+  const bool saturate = format.getOverflow() == OverflowPolicy::saturate;
+
+  const uint32_t kSignMask = 0x80000000u, kInfBits = 0x7f800000u;
+  const uint32_t kQuietNaN = 0x7fc00000u;
+  const uint32_t maxFiniteBits = floatBits(format.getLargestFinite());
+  const uint32_t minNormalBits = floatBits(format.getSmallestNormal());
+  const uint32_t minSubnormalBits = floatBits(format.getSmallestSubnormal());
+
+  Value bits = arith::BitcastOp::create(b, b.getI32Type(), value);
+  Value sign = ib.band(bits, ib.c32(kSignMask));
+  Value abs = ib.band(bits, ib.c32(~kSignMask));
+  Value biasedExp = ib.shr(abs, ib.c32(23));
+  Value effExp = ib.umax(biasedExp, ib.c32(1));
+  // The hidden bit is set for normal inputs only.
+  Value hidden = ib.shl(ib.select(ib.cmp(P::ne, biasedExp, ib.c32(0)),
+                                  ib.c32(1), ib.c32(0)),
+                        ib.c32(23));
+  Value sig = ib.bor(ib.band(abs, ib.c32(0x007fffffu)), hidden);
+  // d = (23 - M) + max(0, emin + 127 - be'); signed arithmetic on small ints.
+  Value belowNormal =
+      ib.smax(ib.sub(ib.c32(static_cast<uint32_t>(minExp + 127)), effExp),
+              ib.c32(0));
+  Value drop = ib.add(ib.c32(23 - manBits), belowNormal);
+
+  // Near path, d <= 24.
+  Value dn = ib.umin(drop, ib.c32(24));
+  Value unit = ib.shl(ib.c32(1), dn);
+  Value lowMask = ib.sub(unit, ib.c32(1));
+  Value truncated = ib.band(sig, ib.bxor(lowMask, ib.c32(0xffffffffu)));
+  Value roundedSig;
+  switch (rounding) {
+  case RoundingMode::toward_zero:
+    roundedSig = truncated;
+    break;
+  case RoundingMode::nearest_even: {
+    Value half = ib.shr(unit, ib.c32(1));
+    Value rem = ib.band(sig, lowMask);
+    Value keptOdd = ib.cmp(P::ne, ib.band(sig, unit), ib.c32(0));
+    Value above = ib.cmp(P::ugt, rem, half);
+    Value tieToOdd = arith::AndIOp::create(b, ib.cmp(P::eq, rem, half),
+                                           keptOdd);
+    Value roundUp = arith::AndIOp::create(
+        b, ib.cmp(P::ne, dn, ib.c32(0)),
+        arith::OrIOp::create(b, above, tieToOdd));
+    roundedSig = ib.select(roundUp, ib.add(truncated, unit), truncated);
+    break;
+  }
+  case RoundingMode::stochastic: {
+    Value noise = ib.band(randomBits, lowMask);
+    Value sum = ib.add(sig, noise);
+    roundedSig = ib.band(sum, ib.bxor(lowMask, ib.c32(0xffffffffu)));
+    break;
+  }
+  }
+  Value nearBits =
+      ib.add(ib.shl(ib.sub(effExp, ib.c32(1)), ib.c32(23)), roundedSig);
+
+  // Deep path, d >= 25: the result is 0 or the smallest subnormal. Only
+  // stochastic rounding can round up there, with probability sig / 2^d,
+  // realised as randomBits < sig * 2^(32 - d).
+  Value magnitude = nearBits;
+  if (rounding == RoundingMode::stochastic) {
+    Value shlAmount = ib.umin(ib.smax(ib.sub(ib.c32(32), drop), ib.c32(0)),
+                              ib.c32(31));
+    Value shrAmount = ib.umin(ib.smax(ib.sub(drop, ib.c32(32)), ib.c32(0)),
+                              ib.c32(31));
+    Value threshold = ib.select(ib.cmp(P::ult, drop, ib.c32(32)),
+                                ib.shl(sig, shlAmount), ib.shr(sig, shrAmount));
+    Value deepUp = ib.cmp(P::ult, randomBits, threshold);
+    Value deepBits =
+        ib.select(deepUp, ib.c32(minSubnormalBits), ib.c32(0));
+    magnitude = ib.select(ib.cmp(P::ule, drop, ib.c32(24)), nearBits, deepBits);
+  } else {
+    magnitude =
+        ib.select(ib.cmp(P::ule, drop, ib.c32(24)), nearBits, ib.c32(0));
+  }
+
+  if (format.getSubnormals() == SubnormalPolicy::flush)
+    magnitude = ib.select(ib.cmp(P::ult, magnitude, ib.c32(minNormalBits)),
+                          ib.c32(0), magnitude);
+
+  // Overflow of finite inputs. IEEE rounding toward zero never overflows to
+  // infinity: it stops at the largest finite value.
+  uint32_t overflowBits;
+  if (rounding == RoundingMode::toward_zero || saturate)
+    overflowBits = maxFiniteBits;
+  else
+    overflowBits = ieee ? kInfBits : kQuietNaN;
+  magnitude = ib.select(ib.cmp(P::ugt, magnitude, ib.c32(maxFiniteBits)),
+                        ib.c32(overflowBits), magnitude);
+
+  // Infinities and NaN.
+  uint32_t infResultBits =
+      saturate ? maxFiniteBits : (ieee ? kInfBits : kQuietNaN);
+  magnitude = ib.select(ib.cmp(P::eq, abs, ib.c32(kInfBits)),
+                        ib.c32(infResultBits), magnitude);
+  magnitude = ib.select(ib.cmp(P::ugt, abs, ib.c32(kInfBits)),
+                        ib.c32(kQuietNaN), magnitude);
+
+  Value resultBits = ib.bor(sign, magnitude);
+  return arith::BitcastOp::create(b, b.getF32Type(), resultBits);
+}

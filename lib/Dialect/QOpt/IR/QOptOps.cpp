@@ -1,0 +1,138 @@
+//===- QOptOps.cpp - qopt operations --------------------------------------===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+#define GET_OP_CLASSES
+#include "qopt/Dialect/QOpt/IR/QOptOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Hyper-parameter checks shared by the optimizer ops
+//===----------------------------------------------------------------------===//
+
+/// Checks 0 <= value < 1, the range of Adam's betas and Muon's momentum.
+static LogicalResult verifyUnitInterval(Operation *op, StringRef name,
+                                        float value) {
+  if (!(value >= 0.0f && value < 1.0f))
+    return op->emitOpError() << "expects " << name
+                             << " in [0, 1), got " << value;
+  return success();
+}
+
+/// Checks a finite, non-negative value (learning rate, weight decay).
+static LogicalResult verifyNonNegative(Operation *op, StringRef name,
+                                       float value) {
+  if (!std::isfinite(value) || value < 0.0f)
+    return op->emitOpError() << "expects " << name
+                             << " to be finite and non-negative, got " << value;
+  return success();
+}
+
+/// Checks a finite, strictly positive value (the epsilons).
+static LogicalResult verifyPositive(Operation *op, StringRef name,
+                                    float value) {
+  if (!std::isfinite(value) || value <= 0.0f)
+    return op->emitOpError() << "expects " << name
+                             << " to be finite and positive, got " << value;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantizeOp::verify() {
+  bool stochastic = getRounding() == RoundingMode::stochastic;
+  if (stochastic && (!getSeed() || !getStep()))
+    return emitOpError("stochastic rounding needs both 'seed' and 'step' "
+                       "operands");
+  if (!stochastic && (getSeed() || getStep()))
+    return emitOpError("'seed' and 'step' are only allowed with stochastic "
+                       "rounding, got rounding ")
+           << stringifyRoundingMode(getRounding());
+  return success();
+}
+
+/// True when quantizing to `format` changes no f32 value: the format is f32
+/// itself with IEEE policies (only NaN payloads would be canonicalized).
+static bool isIdentityFormat(FloatFormatAttr format) {
+  return format.getExpBits() == 8 && format.getManBits() == 23 &&
+         format.getSubnormals() == SubnormalPolicy::keep &&
+         format.getOverflow() == OverflowPolicy::inf &&
+         format.getEncoding() == SpecialEncoding::ieee;
+}
+
+OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {
+  // Quantizing to f32 itself changes nothing.
+  if (isIdentityFormat(getFormat()))
+    return getInput();
+  // Values already in the format are representable, so every rounding mode
+  // returns them unchanged: quantize(quantize(x, F), F) == quantize(x, F).
+  if (auto producer = getInput().getDefiningOp<QuantizeOp>())
+    if (producer.getFormat() == getFormat())
+      return getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// AdamUpdateOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AdamUpdateOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyNonNegative(op, "lr", getLr().convertToFloat())) ||
+      failed(verifyUnitInterval(op, "beta1", getBeta1().convertToFloat())) ||
+      failed(verifyUnitInterval(op, "beta2", getBeta2().convertToFloat())) ||
+      failed(verifyPositive(op, "epsilon", getEpsilon().convertToFloat())) ||
+      failed(verifyNonNegative(op, "weight_decay",
+                               getWeightDecay().convertToFloat())))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MuonUpdateOp
+//===----------------------------------------------------------------------===//
+
+/// Upper bound on Newton-Schulz steps: each is three matmuls, and five
+/// already orthogonalise well; more is almost certainly a typo.
+static constexpr int64_t kMaxNewtonSchulzSteps = 100;
+
+LogicalResult MuonUpdateOp::verify() {
+  Operation *op = getOperation();
+  auto type = cast<RankedTensorType>(getWeight().getType());
+  if (type.getRank() != 2)
+    return emitOpError("expects a 2-D weight (Muon orthogonalises matrices), "
+                       "got rank ")
+           << type.getRank();
+  if (failed(verifyNonNegative(op, "lr", getLr().convertToFloat())) ||
+      failed(verifyUnitInterval(op, "momentum",
+                                getMomentum().convertToFloat())) ||
+      failed(verifyPositive(op, "epsilon", getEpsilon().convertToFloat())) ||
+      failed(verifyNonNegative(op, "weight_decay",
+                               getWeightDecay().convertToFloat())))
+    return failure();
+  if (getNsSteps() < 1 || getNsSteps() > kMaxNewtonSchulzSteps)
+    return emitOpError("expects ns_steps in [1, ")
+           << kMaxNewtonSchulzSteps << "], got " << getNsSteps();
+  ArrayRef<float> coeffs = getNsCoeffs();
+  if (coeffs.size() != 3)
+    return emitOpError("expects 3 Newton-Schulz coefficients (a, b, c), got ")
+           << coeffs.size();
+  if (!llvm::all_of(coeffs, [](float c) { return std::isfinite(c); }))
+    return emitOpError("expects finite Newton-Schulz coefficients");
+  return success();
+}
