@@ -11,10 +11,10 @@
 // significand (hidden bit included for normals). The target quantum at that
 // magnitude is 2^(max(e, emin) - M), i.e. 2^d units of sig with
 //   d = (23 - M) + max(0, emin + 127 - be').
-// For d <= 24 the rounded significand is at most 2^24, and adding it to
-// (be' - 1) << 23 yields the f32 pattern of the result, a carry into the next
-// binade included. For d >= 25 (far below the format's normal range) the
-// result is 0 or the format's smallest subnormal.
+// For d <= 24 the rounded significand is 0 or lies in [2^23, 2^24] (normal
+// inputs), and adding a nonzero one to (be' - 1) << 23 yields the f32 pattern
+// of the result, a carry into the next binade included. For d >= 25 (far
+// below the format's normal range) the result is 0 or the smallest subnormal.
 //
 //===----------------------------------------------------------------------===//
 
@@ -155,8 +155,11 @@ Value mlir::qopt::emitQuantizeScalar(ImplicitLocOpBuilder &b, Value value,
     break;
   }
   }
-  Value nearBits =
-      ib.add(ib.shl(ib.sub(effExp, ib.c32(1)), ib.c32(23)), roundedSig);
+  // With d = 24 a normal input can round down to nothing: the exponent bits
+  // must not survive then.
+  Value nearBits = ib.select(
+      ib.cmp(P::eq, roundedSig, ib.c32(0)), ib.c32(0),
+      ib.add(ib.shl(ib.sub(effExp, ib.c32(1)), ib.c32(23)), roundedSig));
 
   // Deep path, d >= 25: the result is 0 or the smallest subnormal. Only
   // stochastic rounding can round up there, with probability sig / 2^d,

@@ -12,6 +12,8 @@
 #include "mlir/IR/OpImplementation.h"
 
 #include <cmath>
+#include <cstdio>
+#include <string>
 
 using namespace mlir;
 using namespace mlir::qopt;
@@ -23,12 +25,19 @@ using namespace mlir::qopt;
 // Hyper-parameter checks shared by the optimizer ops
 //===----------------------------------------------------------------------===//
 
+/// Prints a hyper-parameter the way a user wrote it (0.1, not 1.000000e-01).
+static std::string formatValue(float value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%g", static_cast<double>(value));
+  return buffer;
+}
+
 /// Checks 0 <= value < 1, the range of Adam's betas and Muon's momentum.
 static LogicalResult verifyUnitInterval(Operation *op, StringRef name,
                                         float value) {
   if (!(value >= 0.0f && value < 1.0f))
     return op->emitOpError() << "expects " << name
-                             << " in [0, 1), got " << value;
+                             << " in [0, 1), got " << formatValue(value);
   return success();
 }
 
@@ -37,7 +46,8 @@ static LogicalResult verifyNonNegative(Operation *op, StringRef name,
                                        float value) {
   if (!std::isfinite(value) || value < 0.0f)
     return op->emitOpError() << "expects " << name
-                             << " to be finite and non-negative, got " << value;
+                             << " to be finite and non-negative, got "
+                             << formatValue(value);
   return success();
 }
 
@@ -46,7 +56,8 @@ static LogicalResult verifyPositive(Operation *op, StringRef name,
                                     float value) {
   if (!std::isfinite(value) || value <= 0.0f)
     return op->emitOpError() << "expects " << name
-                             << " to be finite and positive, got " << value;
+                             << " to be finite and positive, got "
+                             << formatValue(value);
   return success();
 }
 

@@ -1,0 +1,102 @@
+// RUN: qopt-opt %s --convert-qopt-to-linalg -split-input-file | FileCheck %s
+
+/// qopt.quantize becomes one elementwise linalg.generic whose body rounds the
+/// f32 bit pattern with integer arithmetic.
+
+// CHECK-DAG: #[[ID1:.*]] = affine_map<(d0) -> (d0)>
+// CHECK-LABEL: func.func @quantize_fp16_nearest
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<8xf32>)
+// CHECK: %[[EMPTY:.*]] = tensor.empty() : tensor<8xf32>
+// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[ID1]], #[[ID1]]], iterator_types = ["parallel"]}
+// CHECK-SAME: ins(%[[X]] : tensor<8xf32>) outs(%[[EMPTY]] : tensor<8xf32>)
+// CHECK: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
+// CHECK: arith.bitcast %[[IN]] : f32 to i32
+/// 23 - 10 mantissa bits are dropped in the normal range of fp16.
+// CHECK-DAG: arith.constant 13 : i32
+/// The f32 pattern of fp16's largest finite value, 65504.
+// CHECK-DAG: arith.constant 1199562752 : i32
+// CHECK: arith.cmpi ugt
+// CHECK: %[[OUT:.*]] = arith.bitcast %{{.*}} : i32 to f32
+// CHECK: linalg.yield %[[OUT]] : f32
+// CHECK: return %[[R]]
+func.func @quantize_fp16_nearest(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %0 = qopt.quantize %x to <fp16> : tensor<8xf32>
+  return %0 : tensor<8xf32>
+}
+
+// -----
+
+/// Rounding toward zero truncates: no round-up select, no tie logic.
+// CHECK-LABEL: func.func @quantize_bf16_toward_zero
+// CHECK: linalg.generic
+// CHECK-DAG: arith.constant 16 : i32
+// CHECK-NOT: arith.ori {{.*}} : i1
+// CHECK: linalg.yield
+func.func @quantize_bf16_toward_zero(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = qopt.quantize %x to <bf16> rounding <toward_zero> : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+/// Dynamic shapes size the result with tensor.dim.
+// CHECK-DAG: #[[ID2:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @quantize_dynamic
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<?x?xf32>)
+// CHECK-DAG: %[[D0:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x?xf32>
+// CHECK-DAG: %[[D1:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x?xf32>
+// CHECK: tensor.empty(%[[D0]], %[[D1]]) : tensor<?x?xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[ID2]], #[[ID2]]], iterator_types = ["parallel", "parallel"]}
+func.func @quantize_dynamic(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %0 = qopt.quantize %x to <fp8_e4m3> : tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+/// Stochastic rounding: the (seed, step) key is computed once outside the
+/// loop; inside, the row-major linear index is hashed into 32 random bits.
+// CHECK-LABEL: func.func @quantize_stochastic
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<3x5xf32>, %[[SEED:[^:]*]]: i64, %[[STEP:[^:]*]]: i64)
+// CHECK: arith.addi %[[STEP]], %{{.*}} : i64
+// CHECK: arith.xori
+// CHECK: arith.xori
+// CHECK: %[[KEY:.*]] = arith.xori %{{.*}}, %{{.*}} : i64
+// CHECK-NEXT: linalg.generic
+// CHECK: %[[I:.*]] = linalg.index 0 : index
+// CHECK: %[[IROW:.*]] = arith.muli %[[I]], %{{.*}} : index
+// CHECK: %[[J:.*]] = linalg.index 1 : index
+// CHECK: %[[LIN:.*]] = arith.addi %[[IROW]], %[[J]] : index
+// CHECK: %[[LIN64:.*]] = arith.index_castui %[[LIN]] : index to i64
+// CHECK: arith.xori %[[KEY]], %{{.*}} : i64
+// CHECK: arith.trunci %{{.*}} : i64 to i32
+// CHECK: linalg.yield
+func.func @quantize_stochastic(%x: tensor<3x5xf32>, %seed: i64, %step: i64) -> tensor<3x5xf32> {
+  %0 = qopt.quantize %x to <e8m3> rounding <stochastic> seed %seed step %step : tensor<3x5xf32>
+  return %0 : tensor<3x5xf32>
+}
+
+// -----
+
+/// Flush-to-zero compares the rounded magnitude with the smallest normal
+/// (2^-14 for e5m2: f32 pattern 947912704); saturation replaces infinity
+/// (2139095040) by the largest finite value (57344: 1197473792).
+// CHECK-LABEL: func.func @quantize_flush_saturate
+// CHECK: linalg.generic
+// CHECK-DAG: arith.constant 947912704 : i32
+// CHECK-DAG: arith.constant 1197473792 : i32
+// CHECK: linalg.yield
+func.func @quantize_flush_saturate(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = qopt.quantize %x to <fp8_e5m2, subnormals = flush, overflow = saturate> : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+/// Rank-0 tensors are quantized too.
+// CHECK-LABEL: func.func @quantize_scalar_tensor
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}], iterator_types = []}
+func.func @quantize_scalar_tensor(%x: tensor<f32>) -> tensor<f32> {
+  %0 = qopt.quantize %x to <bf16> : tensor<f32>
+  return %0 : tensor<f32>
+}
