@@ -18,7 +18,9 @@ config.test_exec_root = os.path.join(config.qopt_obj_root, "test")
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
 config.substitutions.append(("%qopt_libs", config.qopt_lib_dir))
+config.substitutions.append(("%qopt_tools_dir", config.qopt_tools_dir))
 config.substitutions.append(("%qopt_src", config.qopt_src_root))
+config.substitutions.append(("%qopt_obj", config.qopt_obj_root))
 config.substitutions.append(
     ("%mlir_runner_utils",
      os.path.join(config.mlir_lib_dir, "libmlir_runner_utils.so")))
@@ -26,9 +28,9 @@ config.substitutions.append(
     ("%mlir_c_runner_utils",
      os.path.join(config.mlir_lib_dir, "libmlir_c_runner_utils.so")))
 config.substitutions.append(("%cmake", config.cmake_command))
-config.substitutions.append(("%cmake_generator", config.cmake_generator))
+config.substitutions.append(("%build_generator", config.cmake_generator))
 config.substitutions.append(("%cxx", config.cxx_compiler))
-config.substitutions.append(("%mlir_cmake_dir", config.mlir_cmake_dir))
+config.substitutions.append(("%mlir_package_dir", config.mlir_cmake_dir))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
