@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/InitQOpt.h"
+#include "qopt/Pipelines/GPUPipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -23,6 +24,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::qopt::registerAllQOptPassesAndPipelines();
+  mlir::qopt::registerQOptGPUPipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

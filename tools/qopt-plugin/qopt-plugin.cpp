@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/InitQOpt.h"
+#include "qopt/Pipelines/GPUPipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/Plugins/DialectPlugin.h"
@@ -32,5 +33,8 @@ mlirGetDialectPluginInfo() {
 extern "C" LLVM_ATTRIBUTE_WEAK mlir::PassPluginLibraryInfo
 mlirGetPassPluginInfo() {
   return {MLIR_PLUGIN_API_VERSION, "QOptPasses", LLVM_VERSION_STRING,
-          []() { mlir::qopt::registerAllQOptPassesAndPipelines(); }};
+          []() {
+            mlir::qopt::registerAllQOptPassesAndPipelines();
+            mlir::qopt::registerQOptGPUPipelines();
+          }};
 }

@@ -1,0 +1,96 @@
+//===- LowerToNVVM.cpp - qopt pipelines for NVIDIA GPUs -------------------===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The GPU path reuses the CPU path's front half (qopt -> linalg on tensors,
+// bufferization) and then maps parallel loops to blocks and threads with
+// upstream passes. Functions are expected in destination-passing style on
+// memrefs, so elementwise kernels write straight into the caller's (device)
+// buffers and no host allocation is created.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Conversion/Passes.h"
+#include "qopt/Pipelines/GPUPipelines.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+void mlir::qopt::buildLowerToGPUPipeline(OpPassManager &pm,
+                                         const LowerToGPUOptions &options) {
+  pm.addPass(createConvertQOptToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+
+  // Write results into the destination buffers instead of fresh allocations
+  // (which would be host memory).
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
+
+  // Parallel loops -> blocks x threads. Tiling the innermost dimension by the
+  // block size with a fixed inner trip count (no min/max bounds) gives
+  // kernels with a static block size and an in-bounds guard.
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  funcPm.addPass(createConvertLinalgToParallelLoopsPass());
+  funcPm.addPass(createParallelLoopTilingPass(
+      {static_cast<int64_t>(options.blockSize)}, /*noMinMaxBounds=*/true));
+  funcPm.addPass(createGpuMapParallelLoopsPass());
+  funcPm.addPass(createConvertParallelLoopToGpuPass());
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = options.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+}
+
+void mlir::qopt::buildLowerToNVVMPipeline(OpPassManager &pm,
+                                          const LowerToGPUOptions &options) {
+  buildLowerToGPUPipeline(pm, options);
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  nvvm.cubinFeatures = options.features;
+  nvvm.cubinFormat = options.format;
+  nvvm.optLevel = options.optLevel;
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
+void mlir::qopt::registerQOptGPUPipelines() {
+  PassPipelineRegistration<LowerToGPUOptions>(
+      "qopt-lower-to-gpu",
+      "Lower qopt IR to host code launching outlined GPU kernels with an "
+      "NVVM target attached (the first half of --qopt-lower-to-nvvm)",
+      buildLowerToGPUPipeline);
+  PassPipelineRegistration<LowerToGPUOptions>(
+      "qopt-lower-to-nvvm",
+      "Lower qopt IR to NVVM kernels serialised for an NVIDIA chip (PTX by "
+      "default) and host code in the LLVM dialect",
+      buildLowerToNVVMPipeline);
+}
