@@ -18,6 +18,7 @@
 
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
 #include "qopt/Pipelines/Pipelines.h"
 
 namespace mlir {
@@ -28,7 +29,9 @@ namespace qopt {
 /// Adds the qopt dialect and the dialects its lowerings create.
 void registerQOptDialects(DialectRegistry &registry);
 
-/// Registers every qopt pass (`--convert-qopt-to-linalg`, ...).
+/// Registers every qopt pass (`--convert-qopt-to-linalg`,
+/// `--qopt-insert-quantization`, `--qopt-assign-precision` and its alias
+/// `--assign-precision`, ...).
 void registerQOptPasses();
 
 /// registerQOptPasses() and registerQOptPipelines().

@@ -20,7 +20,11 @@ void mlir::qopt::registerQOptDialects(DialectRegistry &registry) {
                   tensor::TensorDialect>();
 }
 
-void mlir::qopt::registerQOptPasses() { registerQOptConversionPasses(); }
+void mlir::qopt::registerQOptPasses() {
+  registerQOptConversionPasses();
+  registerQOptTransformsPasses();
+  registerAssignPrecisionAlias();
+}
 
 void mlir::qopt::registerAllQOptPassesAndPipelines() {
   registerQOptPasses();

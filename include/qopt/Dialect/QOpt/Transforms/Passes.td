@@ -1,0 +1,255 @@
+//===- Passes.td - qopt dialect transformations -----------*- tablegen -*-===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD
+#define QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// InsertQuantizationPass
+//===----------------------------------------------------------------------===//
+
+def InsertQuantizationPass
+    : Pass<"qopt-insert-quantization", "::mlir::ModuleOp"> {
+  let summary = "quantize a training step at its four tensor boundaries";
+  let description = [{
+    Inserts `qopt.quantize` at the four quantization points of every training
+    step that ends in a `qopt.adam_update` or `qopt.muon_update`, each tagged
+    with its `component`, following the master/worker model of the
+    convergence analysis (see docs/AssignPrecision.md):
+
+    * `weight` (q_W): every use of the weight operand `w` of the update other
+      than the update itself reads `qopt.quantize %w` instead, placed right
+      after the definition of `w` (at the top of its block for a block
+      argument). The update keeps the full-precision master weight.
+    * `grad` (q_G): the gradient operand of the update is replaced by its
+      quantization, placed right before the update. Other uses of the
+      gradient (e.g. a norm that is printed) keep f32.
+    * `first_moment` (q_M): Adam's `m'` and Muon's `B'` results, as stored
+      after the update: every use of the result reads its quantization,
+      placed right after the update.
+    * `second_moment` (q_V): Adam's `v'` result, likewise.
+
+    The update op itself computes in f32 (its `w'` uses the unrounded `m'`,
+    `v'` of this step); what it stores for the next step is quantized.
+
+    The quantizes get the `format` and `rounding` options; the format is a
+    placeholder that `--qopt-assign-precision` replaces from the theory.
+
+    Preconditions and guards (each is an error on the offending op):
+
+    * a weight may be the weight operand of one update op only (one master
+      copy per parameter);
+    * a weight passed to a `func.call` (any `CallOpInterface`) is quantized
+      at the call like any other use when the callee has a body that
+      contains no optimizer update, directly or through further calls (the
+      callee then only computes with the weight: forward or backward); a
+      callee without a body, or one that updates parameters itself, is
+      rejected (inline it first);
+    * with `rounding=stochastic` the inserted quantizes need i64 `seed` and
+      `step` values: the seed is the function argument carrying the unit
+      attribute `qopt.seed`, the step the argument carrying `qopt.step` or,
+      without one, the `step` operand of the `qopt.adam_update` being
+      quantized. A missing seed (or, for Muon, step) is an error. Each
+      inserted point k = 0, 1, ... of a function gets `seed + k`, so no two
+      points share random bits.
+
+    Idempotence: a boundary that already holds a `qopt.quantize` with the
+    matching `component` tag is left alone (a gradient operand produced by
+    one, a weight or moment whose other users are quantize ops), so running
+    the pass twice quantizes once. Any `qopt.quantize` that reads the weight
+    or a moment directly is never wrapped.
+
+    Example (`components` default: all four):
+
+    ```mlir
+    // Before
+    %y = linalg.matmul ins(%x, %w : ...) ...
+    %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t {lr = 1.0e-3 : f32}
+        : tensor<4x4xf32>
+    return %w1, %m1, %v1 : ...
+    // After
+    %wq = qopt.quantize %w to <bf16> component <weight> : tensor<4x4xf32>
+    %y = linalg.matmul ins(%x, %wq : ...) ...
+    %gq = qopt.quantize %g to <bf16> component <grad> : tensor<4x4xf32>
+    %w1, %m1, %v1 = qopt.adam_update %w, %gq, %m, %v, %t {lr = 1.0e-3 : f32}
+        : tensor<4x4xf32>
+    %mq = qopt.quantize %m1 to <bf16> component <first_moment>
+        : tensor<4x4xf32>
+    %vq = qopt.quantize %v1 to <bf16> component <second_moment>
+        : tensor<4x4xf32>
+    return %w1, %mq, %vq : ...
+    ```
+  }];
+  let options = [
+    ListOption<"components", "components", "std::string",
+               "Components to quantize, any of weight, grad, first_moment, "
+               "second_moment (empty: all four); for ablations such as "
+               "components=weight">,
+    Option<"format", "format", "std::string", /*default=*/"\"bf16\"",
+           "Format of the inserted quantizes, as in #qopt.format<...> "
+           "(a name such as bf16 or e8m10, optionally with policies)">,
+    Option<"rounding", "rounding", "std::string",
+           /*default=*/"\"nearest_even\"",
+           "Rounding of the inserted quantizes: nearest_even, toward_zero "
+           "or stochastic (stochastic needs a qopt.seed argument)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::qopt::QOptDialect",
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// AssignPrecisionPass
+//===----------------------------------------------------------------------===//
+
+def AssignPrecisionPass
+    : Pass<"qopt-assign-precision", "::mlir::ModuleOp"> {
+  let summary = "choose the format of every tagged quantize from the "
+                "convergence theorems";
+  let description = [{
+    Sets the `format` of every `qopt.quantize` that carries a `component`
+    tag, from the number of iterations T the training is planned for and
+    the convergence theorems of low-precision Adam and Muon. The pass is
+    registered both as `--qopt-assign-precision` and, in every tool that
+    calls `registerQOptPasses()`, as the alias `--assign-precision` (same
+    pass, same options).
+
+    **Theory.** The theorems ask for relative errors q_G, q_M = O(1/T) and
+    q_W, q_V = O(1/T^2) under Adam, and q = O(T^-1/2) for every component
+    under Muon. Writing the hidden constant as 2^-c, the pass requires
+
+    ```
+    q <= 2^-(k * log2(T) + c)     k = 1 (Adam grad, first_moment)
+                                  k = 2 (Adam weight, second_moment)
+                                  k = 1/2 (every Muon component)
+    ```
+
+    A format with M mantissa bits has q = 2^-M under `toward_zero` and
+    `stochastic` rounding and q = 2^-(M+1) under `nearest_even` (unit
+    roundoff), so the pass takes M = ceil(k log2 T + c), one bit less for
+    `nearest_even`, read from each op's own `rounding`. M is clamped to
+    [0, 23]; asking for more than f32's 23 bits is a warning (the op then
+    gets f32, which `qopt.quantize` folds away).
+
+    **Optimizer.** Each tagged op is matched to the update it feeds: a
+    `weight` op reads the weight operand of an update, a `grad` op produces
+    its gradient operand, a moment op reads a moment result. A tagged op
+    that feeds no update, feeds updates of both kinds, or tags Muon's
+    (non-existent) second moment is an error.
+
+    **Constants.** The defaults are calibrated so that at T = 10^4 with
+    nearest-even rounding the policy reproduces established mixed-precision
+    practice: Adam with fp16/bf16-class gradients and first moments and
+    f32-class master weights and second moments, Muon (whose
+    Newton-Schulz iteration is run in bf16 in practice) in bf16:
+
+    | optimizer | component             | default c | M at T = 10^2 / 10^4 / 10^6 (nearest) |
+    |-----------|-----------------------|-----------|---------------------------------------|
+    | Adam      | grad, first_moment    | -5        | 1 / 8 / 14                            |
+    | Adam      | weight, second_moment | -8        | 5 / 18 / 23 (31 asked, clamped)       |
+    | Muon      | all three             | -2        | 1 / 4 / 7                             |
+
+    With c = 0, Adam's weight and second moment at T = 10^4 would already
+    ask for 26 bits, more than f32 has: the constants of the theorems (which
+    multiply gradient bounds, smoothness and 1/(1 - beta)) are large, hence
+    negative c. The experiments measure them: `calibration-file` reads a
+    JSON object such as
+
+    ```json
+    {"adam": {"weight": -8, "grad": -5, "first_moment": -5,
+              "second_moment": -8},
+     "muon": {"weight": -2, "grad": -2, "first_moment": -2}}
+    ```
+
+    where every entry is optional. Precedence, lowest first: the defaults,
+    the calibration file, the `adam-c-*` / `muon-c-*` options given
+    explicitly. A missing or malformed file, an unknown key or a non-number
+    is an error.
+
+    **T.** `iterations` wins; otherwise an integer attribute
+    `qopt.iterations` on the function, then on the enclosing module. A
+    function with tagged ops and no T is an error; T must be at least 1.
+
+    **Snap.** `snap=none` keeps the exact M with 8 exponent bits (format
+    `e8m<M>`, f32's range, so only the mantissa varies and nothing
+    overflows that f32 would not). `snap=hardware` rounds up to the cheapest
+    native format with at least M mantissa bits: fp8_e5m2 (M <= 2),
+    fp8_e4m3 (3), bf16 (4..7), fp16 (8..10), fp32 (11..23); formats with
+    fewer than `min-exponent-bits` exponent bits are skipped (8 forbids the
+    narrow-range fp16 and fp8 formats), and the option is overridden by an
+    integer attribute `qopt.min_exponent_bits` on the function or module
+    when the option is not given.
+
+    **Report.** Every op gets a remark with T, c, the required q, the chosen
+    format and its bytes per element. `report-file` (`-` for stdout) writes
+    a JSON report: per function and per (optimizer, component, rounding),
+    T, c, the required log2(1/q) and q, the theory's M, the format, its
+    exponent and mantissa bits and storage bytes per element, the number of
+    ops, and for static shapes the stored bytes against f32.
+
+    Postconditions: every tagged quantize has a format chosen by the policy;
+    no other op changes; running the pass twice changes nothing.
+
+    Example (`iterations=10000 snap=hardware`):
+
+    ```mlir
+    // Before
+    %g1 = qopt.quantize %g to <bf16> component <grad> : tensor<4xf32>
+    %w1, %m1, %v1 = qopt.adam_update %w, %g1, %m, %v, %t {lr = 1.0e-3 : f32}
+        : tensor<4xf32>
+    %v2 = qopt.quantize %v1 to <bf16> component <second_moment>
+        : tensor<4xf32>
+    // After: grad needs 8 bits (fp16), second_moment 18 bits (fp32)
+    %g1 = qopt.quantize %g to <fp16> component <grad> : tensor<4xf32>
+    ...
+    %v2 = qopt.quantize %v1 to <fp32> component <second_moment>
+        : tensor<4xf32>
+    ```
+  }];
+  let options = [
+    Option<"iterations", "iterations", "int64_t", /*default=*/"0",
+           "Planned number of iterations T (0: use the qopt.iterations "
+           "attribute of the function or module)">,
+    Option<"snap", "snap", "std::string", /*default=*/"\"none\"",
+           "none: exact mantissa bits with 8 exponent bits (e8m<M>); "
+           "hardware: cheapest of fp8_e5m2, fp8_e4m3, bf16, fp16, fp32">,
+    Option<"minExponentBits", "min-exponent-bits", "unsigned",
+           /*default=*/"0",
+           "With snap=hardware, skip formats with fewer exponent bits "
+           "(8 keeps bf16/fp32 only); default: the qopt.min_exponent_bits "
+           "attribute, else no limit">,
+    Option<"adamCWeight", "adam-c-weight", "double", /*default=*/"-8.0",
+           "Constant c of Adam's weight bound M >= 2 log2 T + c">,
+    Option<"adamCGrad", "adam-c-grad", "double", /*default=*/"-5.0",
+           "Constant c of Adam's gradient bound M >= log2 T + c">,
+    Option<"adamCFirstMoment", "adam-c-first-moment", "double",
+           /*default=*/"-5.0",
+           "Constant c of Adam's first-moment bound M >= log2 T + c">,
+    Option<"adamCSecondMoment", "adam-c-second-moment", "double",
+           /*default=*/"-8.0",
+           "Constant c of Adam's second-moment bound M >= 2 log2 T + c">,
+    Option<"muonCWeight", "muon-c-weight", "double", /*default=*/"-2.0",
+           "Constant c of Muon's weight bound M >= 0.5 log2 T + c">,
+    Option<"muonCGrad", "muon-c-grad", "double", /*default=*/"-2.0",
+           "Constant c of Muon's gradient bound M >= 0.5 log2 T + c">,
+    Option<"muonCFirstMoment", "muon-c-first-moment", "double",
+           /*default=*/"-2.0",
+           "Constant c of Muon's momentum-buffer bound M >= 0.5 log2 T + c">,
+    Option<"calibrationFile", "calibration-file", "std::string",
+           /*default=*/"\"\"",
+           "JSON file of measured constants c (see the description)">,
+    Option<"reportFile", "report-file", "std::string", /*default=*/"\"\"",
+           "Write a JSON report of the choices to this file ('-': stdout)">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect"];
+}
+
+#endif // QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD
