@@ -40,6 +40,7 @@ tools = [
     ToolSubst("qopt-opt", unresolved="fatal"),
     ToolSubst("mlir-opt", unresolved="fatal"),
     ToolSubst("mlir-runner", unresolved="fatal"),
+    ToolSubst("qopt-optim-ref", unresolved="fatal"),
 ]
 # Optional tools of later stages (runners, GPU host tools).
 for optional in ["qopt-run", "qopt-gpu-check"]:

@@ -7,10 +7,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Conversion/Passes.h"
+#include "qopt/Conversion/QOptToLinalg/OptimizerToLinalg.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -27,19 +30,33 @@ using namespace mlir::qopt;
 void mlir::qopt::populateQOptToLinalgConversionPatterns(
     RewritePatternSet &patterns) {
   populateQuantizeToLinalgPatterns(patterns);
+  populateAdamToLinalgPatterns(patterns);
+  populateMuonToLinalgPatterns(patterns);
 }
 
 namespace {
 struct ConvertQOptToLinalgPass
     : qopt::impl::ConvertQOptToLinalgPassBase<ConvertQOptToLinalgPass> {
+  void getDependentDialects(DialectRegistry &registry) const override {
+    ConvertQOptToLinalgPassBase::getDependentDialects(registry);
+    // The optimizer lowerings also emit math (sqrt, powf) and scf (the
+    // Newton-Schulz loop).
+    registry.insert<math::MathDialect, scf::SCFDialect>();
+  }
+
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     ConversionTarget target(*context);
     // The lowering produces only these dialects.
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                           math::MathDialect, scf::SCFDialect,
                            tensor::TensorDialect>();
-    target.addIllegalOp<QuantizeOp>();
-    // Optimizer updates have their own lowering; they may stay.
+    target.addIllegalOp<AdamUpdateOp, MuonUpdateOp>();
+    // A quantize absorbed into an optimizer update's loop is left for that
+    // update's pattern, which erases it; every other one is lowered alone.
+    target.addDynamicallyLegalOp<QuantizeOp>(
+        [](QuantizeOp op) { return isAbsorbedByOptimizerUpdate(op); });
+    // Everything else (func, upstream ops) is not ours to touch.
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 
     RewritePatternSet patterns(context);

@@ -1,0 +1,139 @@
+//===- AdamToLinalg.cpp - qopt.adam_update to one fused linalg.generic ----===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Adam is elementwise, so one loop does the whole step: it reads w, g, m, v
+// once and writes w', m', v' once. The bias corrections depend only on the
+// step and are computed before the loop. The loop writes into the state
+// tensors themselves (they are its `outs`), so bufferization updates the
+// state in place when the caller no longer needs the old values.
+//
+//===----------------------------------------------------------------------===//
+
+#include "BoundaryQuantization.h"
+
+#include "qopt/Conversion/QOptToLinalg/OptimizerToLinalg.h"
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+/// Rewrites `qopt.adam_update` into one elementwise linalg.generic with
+/// ins(g) outs(w, m, v), absorbing the qopt.quantize ops on its four tensor
+/// operands and on its three results into the loop body.
+struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(AdamUpdateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    auto type = cast<RankedTensorType>(op.getWeight().getType());
+    Type f32 = b.getF32Type();
+    auto cst = [&](float value) -> Value {
+      return arith::ConstantOp::create(b, b.getF32FloatAttr(value));
+    };
+
+    BoundaryQuantization boundary(b, op.getGrad());
+    FusedQuantize qw, qg, qm, qv, qwOut, qmOut, qvOut;
+    Value w = boundary.absorbOperand(op.getWeight(), qw);
+    Value g = boundary.absorbOperand(op.getGrad(), qg);
+    Value m = boundary.absorbOperand(op.getMoment1(), qm);
+    Value v = boundary.absorbOperand(op.getMoment2(), qv);
+    QuantizeOp wOut = boundary.absorbResult(op.getNewWeight(), qwOut);
+    QuantizeOp mOut = boundary.absorbResult(op.getNewMoment1(), qmOut);
+    QuantizeOp vOut = boundary.absorbResult(op.getNewMoment2(), qvOut);
+
+    // Hyper-parameters, folded in f32 exactly as the reference formulas
+    // evaluate them.
+    float beta1 = op.getBeta1().convertToFloat();
+    float beta2 = op.getBeta2().convertToFloat();
+    float lr = op.getLr().convertToFloat();
+    float weightDecay = op.getWeightDecay().convertToFloat();
+    Value cBeta1 = cst(beta1), cBeta2 = cst(beta2);
+    Value cOneMinusBeta1 = cst(1.0f - beta1), cOneMinusBeta2 = cst(1.0f - beta2);
+    Value cLr = cst(lr), cEps = cst(op.getEpsilon().convertToFloat());
+    Value cLrWd = weightDecay != 0.0f ? cst(lr * weightDecay) : Value();
+
+    // Bias corrections 1 - beta^step, once per step.
+    Value one = cst(1.0f);
+    Value stepF = arith::SIToFPOp::create(b, f32, adaptor.getStep());
+    Value bc1 = arith::SubFOp::create(
+        b, one, math::PowFOp::create(b, cBeta1, stepF));
+    Value bc2 = arith::SubFOp::create(
+        b, one, math::PowFOp::create(b, cBeta2, stepF));
+
+    AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+    SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                               utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        b, TypeRange{type, type, type}, ValueRange{g}, ValueRange{w, m, v},
+        ArrayRef<AffineMap>{id, id, id, id}, iterators,
+        [&](OpBuilder &nested, Location loc, ValueRange args) {
+          ImplicitLocOpBuilder bb(loc, nested);
+          boundary.beginBody();
+          Value gq = boundary.apply(bb, qg, args[0]);
+          Value wq = boundary.apply(bb, qw, args[1]);
+          Value mq = boundary.apply(bb, qm, args[2]);
+          Value vq = boundary.apply(bb, qv, args[3]);
+          auto mul = [&](Value x, Value y) -> Value {
+            return arith::MulFOp::create(bb, x, y);
+          };
+          auto add = [&](Value x, Value y) -> Value {
+            return arith::AddFOp::create(bb, x, y);
+          };
+          auto sub = [&](Value x, Value y) -> Value {
+            return arith::SubFOp::create(bb, x, y);
+          };
+          auto div = [&](Value x, Value y) -> Value {
+            return arith::DivFOp::create(bb, x, y);
+          };
+          Value m1 = add(mul(cBeta1, mq), mul(cOneMinusBeta1, gq));
+          Value v1 = add(mul(cBeta2, vq), mul(cOneMinusBeta2, mul(gq, gq)));
+          Value mHat = div(m1, bc1);
+          Value vHat = div(v1, bc2);
+          Value denom = add(math::SqrtOp::create(bb, vHat), cEps);
+          Value w1 = sub(wq, mul(cLr, div(mHat, denom)));
+          // Decoupled decay on the old weight; absent for plain Adam.
+          if (cLrWd)
+            w1 = sub(w1, mul(cLrWd, wq));
+          linalg::YieldOp::create(bb, ValueRange{boundary.apply(bb, qwOut, w1),
+                                                 boundary.apply(bb, qmOut, m1),
+                                                 boundary.apply(bb, qvOut, v1)});
+        });
+
+    // Absorbed producers have no use left once the update is gone; collect
+    // them before replacing it.
+    SmallVector<QuantizeOp> producers;
+    for (Value operand : {op.getWeight(), op.getGrad(), op.getMoment1(),
+                          op.getMoment2()})
+      if (QuantizeOp producer = getAbsorbedProducer(operand))
+        producers.push_back(producer);
+    // Absorbed consumers now read the fused loop's results directly.
+    QuantizeOp consumers[] = {wOut, mOut, vOut};
+    for (auto [consumer, result] : llvm::zip(consumers, generic.getResults()))
+      if (consumer)
+        rewriter.replaceOp(consumer, result);
+    rewriter.replaceOp(op, generic.getResults());
+    for (QuantizeOp producer : producers)
+      rewriter.eraseOp(producer);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::qopt::populateAdamToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<AdamUpdateOpLowering>(patterns.getContext());
+}
