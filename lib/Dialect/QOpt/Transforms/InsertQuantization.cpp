@@ -114,6 +114,8 @@ private:
   FloatFormatAttr format;
   RoundingMode rounding;
   SymbolTableCollection &table;
+  /// The last quantize of a block argument put at the top of each block.
+  llvm::DenseMap<Block *, Operation *> topOfBlock;
   /// Index of the next stochastic point, added to the seed.
   int64_t nextPoint = 0;
 };
@@ -229,7 +231,12 @@ LogicalResult FunctionQuantizer::quantizeUses(Value value, Component component,
   Value quantized = existing;
   if (!quantized) {
     OpBuilder builder(value.getContext());
-    if (auto arg = dyn_cast<BlockArgument>(value))
+    // Quantizes of block arguments go at the top of the block, after those
+    // already put there, so they appear in argument-processing order.
+    auto arg = dyn_cast<BlockArgument>(value);
+    if (arg && topOfBlock.count(arg.getOwner()))
+      builder.setInsertionPointAfter(topOfBlock[arg.getOwner()]);
+    else if (arg)
       builder.setInsertionPointToStart(arg.getOwner());
     else
       builder.setInsertionPointAfter(value.getDefiningOp());
@@ -251,6 +258,8 @@ LogicalResult FunctionQuantizer::quantizeUses(Value value, Component component,
     if (failed(created))
       return failure();
     quantized = *created;
+    if (arg && quantized.getParentBlock() == arg.getOwner())
+      topOfBlock[arg.getOwner()] = quantized.getDefiningOp();
   }
   // Every use must come after the quantize (the step may be defined after a
   // use of the weight, or in another block).
