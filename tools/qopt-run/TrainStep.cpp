@@ -1,0 +1,237 @@
+//===- TrainStep.cpp - the contract between qopt-run and a step -----------===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "TrainStep.h"
+
+#include "qopt/Dialect/QOpt/IR/QOptOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace mlir;
+using namespace qoptrun;
+
+LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
+                                        StepSignature &signature) {
+  FunctionType type = func.getFunctionType();
+  unsigned unmarkedI64 = 0;
+  for (unsigned i = 0; i < type.getNumInputs(); ++i) {
+    Type argType = type.getInput(i);
+    auto tensorType = dyn_cast<RankedTensorType>(argType);
+    signature.argTypes.push_back(tensorType);
+    signature.initAttrs.push_back(func.getArgAttr(i, "qopt.init"));
+    if (tensorType) {
+      if (!tensorType.getElementType().isF32() ||
+          !tensorType.hasStaticShape() || tensorType.getRank() > 4)
+        return func.emitError() << "qopt-run: argument #" << i
+                                << " must be a static f32 tensor of rank at "
+                                   "most 4, got "
+                                << argType;
+      auto data = func.getArgAttrOfType<StringAttr>(i, "qopt.data");
+      if (!data) {
+        signature.args.push_back(ArgKind::State);
+        signature.stateArgs.push_back(i);
+      } else if (data.getValue() == "images") {
+        signature.args.push_back(ArgKind::Images);
+      } else if (data.getValue() == "labels") {
+        signature.args.push_back(ArgKind::Labels);
+      } else {
+        return func.emitError() << "qopt-run: argument #" << i
+                                << " has qopt.data = \"" << data.getValue()
+                                << "\"; expected \"images\" or \"labels\"";
+      }
+      continue;
+    }
+    if (!argType.isInteger(64))
+      return func.emitError() << "qopt-run: argument #" << i
+                              << " must be an f32 tensor or an i64, got "
+                              << argType;
+    if (func.getArgAttr(i, "qopt.seed")) {
+      signature.args.push_back(ArgKind::Seed);
+    } else {
+      signature.args.push_back(ArgKind::Step);
+      if (!func.getArgAttr(i, "qopt.step"))
+        ++unmarkedI64;
+    }
+  }
+  if (unmarkedI64 > 1)
+    return func.emitError() << "qopt-run: several i64 arguments; mark the "
+                               "iteration with qopt.step and the seed with "
+                               "qopt.seed";
+
+  unsigned numState = isTrainStep ? signature.stateArgs.size() : 0;
+  if (type.getNumResults() < numState + 1)
+    return func.emitError() << "qopt-run: expected " << numState
+                            << " state results and an f32 loss, got "
+                            << type.getNumResults() << " results";
+  for (unsigned i = 0; i < numState; ++i)
+    if (type.getResult(i) != type.getInput(signature.stateArgs[i]))
+      return func.emitError()
+             << "qopt-run: result #" << i << " (" << type.getResult(i)
+             << ") must have the type of state argument #"
+             << signature.stateArgs[i];
+  for (unsigned i = numState; i < type.getNumResults(); ++i)
+    if (!type.getResult(i).isF32())
+      return func.emitError() << "qopt-run: result #" << i
+                              << " must be an f32 scalar (loss or metric), "
+                                 "got "
+                              << type.getResult(i);
+  signature.numScalarResults = type.getNumResults() - numState;
+  return success();
+}
+
+LogicalResult qoptrun::addGradientNormResult(func::FuncOp func) {
+  SmallVector<Value> grads;
+  func.walk([&](Operation *op) {
+    if (auto adam = dyn_cast<qopt::AdamUpdateOp>(op))
+      grads.push_back(adam.getGrad());
+    else if (auto muon = dyn_cast<qopt::MuonUpdateOp>(op))
+      grads.push_back(muon.getGrad());
+  });
+  if (grads.empty())
+    return func.emitError("qopt-run: @train_step has no qopt.adam_update or "
+                          "qopt.muon_update: nothing to train");
+  auto returnOp = cast<func::ReturnOp>(func.getBody().back().getTerminator());
+  OpBuilder b(returnOp);
+  Location loc = returnOp.getLoc();
+  Type f32 = b.getF32Type();
+  Value total = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  for (Value grad : grads) {
+    if (grad.getParentBlock() != returnOp->getBlock())
+      return func.emitError("qopt-run: the optimizer updates must sit in the "
+                            "body of @train_step, not in a nested region");
+    auto type = cast<RankedTensorType>(grad.getType());
+    int64_t rank = type.getRank();
+    Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, f32);
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+    SmallVector<AffineMap> maps = {
+        b.getMultiDimIdentityMap(rank),
+        AffineMap::get(rank, 0, {}, b.getContext())};
+    SmallVector<utils::IteratorType> iterators(
+        rank, utils::IteratorType::reduction);
+    auto sumOfSquares = linalg::GenericOp::create(
+        b, loc, TypeRange{init.getType()}, ValueRange{grad}, ValueRange{init},
+        maps, iterators,
+        [](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+          Value square =
+              arith::MulFOp::create(nested, nestedLoc, args[0], args[0]);
+          Value sum = arith::AddFOp::create(nested, nestedLoc, args[1], square);
+          linalg::YieldOp::create(nested, nestedLoc, sum);
+        });
+    Value scalar = tensor::ExtractOp::create(b, loc, sumOfSquares.getResult(0),
+                                             ValueRange{});
+    total = arith::AddFOp::create(b, loc, total, scalar);
+  }
+  Value norm = math::SqrtOp::create(b, loc, total);
+  returnOp.getOperandsMutable().append(norm);
+  SmallVector<Type> results(func.getFunctionType().getResults());
+  results.push_back(f32);
+  func.setFunctionType(
+      b.getFunctionType(func.getFunctionType().getInputs(), results));
+  return success();
+}
+
+void qoptrun::addSeedAndStepArguments(func::FuncOp func, bool needSeed,
+                                   bool needStep) {
+  bool hasSeed = false, hasStep = false;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    if (!func.getArgument(i).getType().isInteger(64))
+      continue;
+    if (func.getArgAttr(i, "qopt.seed"))
+      hasSeed = true;
+    else
+      hasStep = true;
+  }
+  OpBuilder b(func.getContext());
+  auto append = [&](StringRef marker) {
+    unsigned index = func.getNumArguments();
+    (void)func.insertArgument(index, b.getI64Type(),
+                              b.getDictionaryAttr(b.getNamedAttr(
+                                  marker, b.getUnitAttr())),
+                              func.getLoc());
+  };
+  if (needStep && !hasStep)
+    append("qopt.step");
+  if (needSeed && !hasSeed)
+    append("qopt.seed");
+}
+
+void MemRefDescriptor::appendArgs(std::vector<void *> &args) {
+  args.push_back(&allocated);
+  args.push_back(&aligned);
+  args.push_back(&offset);
+  for (unsigned i = 0; i < 2 * rank; ++i)
+    args.push_back(&sizesAndStrides[i]);
+}
+
+MemRefDescriptor MemRefDescriptor::allocate(ArrayRef<int64_t> shape) {
+  MemRefDescriptor d;
+  d.rank = shape.size();
+  int64_t stride = 1;
+  for (int i = static_cast<int>(d.rank) - 1; i >= 0; --i) {
+    d.sizesAndStrides[i] = shape[i];
+    d.sizesAndStrides[d.rank + i] = stride;
+    stride *= shape[i];
+  }
+  d.allocated = std::malloc(sizeof(float) * std::max<int64_t>(stride, 1));
+  d.aligned = d.allocated;
+  return d;
+}
+
+void MemRefDescriptor::release() {
+  std::free(allocated);
+  allocated = aligned = nullptr;
+}
+
+ResultLayout ResultLayout::get(FunctionType type) {
+  ResultLayout layout;
+  size_t offset = 0;
+  for (Type result : type.getResults()) {
+    if (auto tensor = dyn_cast<RankedTensorType>(result)) {
+      offset = llvm::alignTo(offset, 8);
+      layout.offsets.push_back(offset);
+      layout.ranks.push_back(tensor.getRank());
+      layout.isScalar.push_back(false);
+      offset += 8 * (3 + 2 * tensor.getRank());
+    } else {
+      offset = llvm::alignTo(offset, 4);
+      layout.offsets.push_back(offset);
+      layout.ranks.push_back(0);
+      layout.isScalar.push_back(true);
+      offset += 4;
+    }
+  }
+  layout.size = llvm::alignTo(offset, 8);
+  return layout;
+}
+
+MemRefDescriptor ResultLayout::readMemRef(const uint8_t *storage,
+                                          unsigned index) const {
+  MemRefDescriptor d;
+  d.rank = ranks[index];
+  const uint8_t *p = storage + offsets[index];
+  std::memcpy(&d.allocated, p, 8);
+  std::memcpy(&d.aligned, p + 8, 8);
+  std::memcpy(&d.offset, p + 16, 8);
+  std::memcpy(d.sizesAndStrides, p + 24, 16 * d.rank);
+  return d;
+}
+
+float ResultLayout::readScalar(const uint8_t *storage, unsigned index) const {
+  float value;
+  std::memcpy(&value, storage + offsets[index], 4);
+  return value;
+}
