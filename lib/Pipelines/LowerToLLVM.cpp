@@ -40,6 +40,10 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   if (options.deallocate)
     bufferization::buildBufferDeallocationPipeline(pm);
+  // Deallocation clones buffers a function returns without owning them (a
+  // folded qopt.quantize returns its argument); clones have no LLVM lowering,
+  // so turn them into alloc + copy.
+  pm.addPass(createConvertBufferizationToMemRefPass());
 
   // Buffers -> loops -> LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
