@@ -362,6 +362,9 @@ int main(int argc, char **argv) {
   std::function<llvm::Error(llvm::Module *)> transformer =
       makeOptimizingTransformer(3, 0, nullptr);
   engineOptions.transformer = transformer;
+  // memrefCopy and friends, which lowered copies between buffers call.
+  SmallVector<StringRef> sharedLibs = {QOPT_C_RUNNER_UTILS};
+  engineOptions.sharedLibPaths = sharedLibs;
   auto engine = ExecutionEngine::create(*module, engineOptions);
   if (!engine) {
     llvm::errs() << "qopt-run: JIT compilation failed: "
