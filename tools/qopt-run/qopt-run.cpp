@@ -125,6 +125,15 @@ static cl::opt<bool> progress("progress", cl::init(false),
                               cl::desc("Report progress on stderr (on by "
                                        "default for runs over 10 s)"),
                               cl::cat(runCategory));
+static cl::opt<double> lrOverride(
+    "lr", cl::init(0.0),
+    cl::desc("Learning rate of every optimizer update (0: keep the IR's)"),
+    cl::cat(runCategory));
+static cl::opt<double> beta2Override(
+    "beta2", cl::init(0.0),
+    cl::desc("beta2 of every Adam update (0: keep the IR's); the theorem "
+             "takes 1 - beta2 = Theta(1/T)"),
+    cl::cat(runCategory));
 static cl::opt<bool> printIR("print-ir", cl::init(false),
                             cl::desc("Print the step after the qopt passes"),
                             cl::cat(runCategory));
@@ -333,6 +342,19 @@ int main(int argc, char **argv) {
                                   evalSignature))))
     return 1;
 
+  // Hyper-parameter overrides, for sweeps that scale them with T.
+  Builder builder(&context);
+  module->walk([&](Operation *op) {
+    if (auto adam = dyn_cast<AdamUpdateOp>(op)) {
+      if (lrOverride > 0)
+        adam.setLrAttr(builder.getF32FloatAttr(lrOverride));
+      if (beta2Override > 0)
+        adam.setBeta2Attr(builder.getF32FloatAttr(beta2Override));
+    } else if (auto muon = dyn_cast<MuonUpdateOp>(op)) {
+      if (lrOverride > 0)
+        muon.setLrAttr(builder.getF32FloatAttr(lrOverride));
+    }
+  });
   if (failed(applyQuantizationPasses(*module)) || failed(verify(*module)))
     return 1;
   // The formats in force, for the record.
