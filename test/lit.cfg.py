@@ -34,6 +34,8 @@ config.substitutions.append(("%mlir_package_dir", config.mlir_cmake_dir))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+# not, count, split-file and FileCheck live beside mlir-opt.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]
 tools = [
@@ -57,3 +59,9 @@ ptxas = shutil.which("ptxas") or (
 if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+
+# A usable NVIDIA GPU (driver library and device node): GPU execution tests
+# need one and are UNSUPPORTED elsewhere.
+import ctypes.util
+if os.path.exists("/dev/nvidia0") and ctypes.util.find_library("cuda"):
+    config.available_features.add("cuda-device")
