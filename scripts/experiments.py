@@ -187,19 +187,17 @@ def plot(task, curves, out):
 
 
 def smallest_bits(runner, task, short, iterations, target, options):
-    """Smallest M (binary search over 0..23) whose final gradient norm is
-    within the tolerance of full precision's at the same T."""
-    lo, hi = 0, 23
-    while lo < hi:
-        mid = (lo + hi) // 2
-        m = runner.run(task, f"law-{short}-T{iterations}-M{mid}",
-                       [f"--quantize={short}", f"--man-bits={mid}"] + options,
+    """Smallest M such that every width from M to 23 keeps the final
+    gradient norm within the tolerance of full precision's at the same T.
+    Scanning down from 23 and stopping at the first failure makes the answer
+    robust to the chance passes of a single low width."""
+    for bits in range(23, -1, -1):
+        m = runner.run(task, f"law-{short}-T{iterations}-M{bits}",
+                       [f"--quantize={short}", f"--man-bits={bits}"] + options,
                        iterations)
-        if m["grad_norm"] <= target:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+        if m["grad_norm"] > target:
+            return bits + 1
+    return 0
 
 
 def log_t_law(runner, task, lines, calibration, args):
@@ -209,7 +207,8 @@ def log_t_law(runner, task, lines, calibration, args):
     lines.append(f"\n### {task.name}: smallest sufficient M against log2 T\n")
     lines.append(f"Tolerance: mean gradient norm over the last 10% of "
                  f"iterations at most {args.tolerance}x that of f32 at the "
-                 f"same T. Schedule: lr = {args.law_lr[task.optimizer]} * "
+                 f"same T (floored at 1e-3 of the initial gradient norm), for "
+                 f"M and every wider mantissa. Schedule: lr = {args.law_lr[task.optimizer]} * "
                  f"sqrt({ts[0]} / T)"
                  + (", beta2 = 1 - 1/T" if task.optimizer == "adam" else "")
                  + ".\n")
@@ -227,7 +226,11 @@ def log_t_law(runner, task, lines, calibration, args):
                 options.append(f"--beta2={1.0 - 1.0 / t}")
             base = runner.run(task, f"law-fp32-T{t}",
                               ["--quantize=none"] + options, t)
-            target = args.tolerance * base["grad_norm"]
+            # An f32 run that converges exactly (gradient norm 0) would
+            # leave no width within any factor of it: a floor of 1e-3 of
+            # the initial gradient norm counts as converged.
+            floor = 1e-3 * float(base["rows"][0]["grad_norm"])
+            target = args.tolerance * max(base["grad_norm"], floor)
             found.append(smallest_bits(runner, task, short, t, target,
                                        options))
         xs = [math.log2(t) for t in ts]
@@ -252,7 +255,7 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="a quarter of the iterations (for smoke tests)")
     parser.add_argument("--skip-law", action="store_true")
-    parser.add_argument("--tolerance", type=float, default=1.5)
+    parser.add_argument("--tolerance", type=float, default=2.0)
     parser.add_argument("--law-iterations", type=int, nargs="+",
                         default=[30, 300, 3000, 30000])
     args = parser.parse_args()
