@@ -41,14 +41,37 @@
 #include <string>
 #include <vector>
 
-extern "C" {
-void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, bool isHostShared);
-void mgpuMemFree(void *pointer, void *stream);
-void qoptCopyToDevice(void *dst, const void *src, size_t sizeBytes);
-void qoptCopyToHost(void *dst, const void *src, size_t sizeBytes);
-void qoptDeviceSynchronize();
-double qoptDevicePeakBandwidthGBs();
+#include <dlfcn.h>
+
+/// Entry points of qopt's CUDA runtime, resolved with dlopen so that this
+/// tool starts (and --compile-only works) on machines without a driver.
+namespace {
+void *(*mgpuMemAlloc)(uint64_t sizeBytes, void *stream, bool isHostShared);
+void (*mgpuMemFree)(void *pointer, void *stream);
+void (*qoptCopyToDevice)(void *dst, const void *src, size_t sizeBytes);
+void (*qoptCopyToHost)(void *dst, const void *src, size_t sizeBytes);
+void (*qoptDeviceSynchronize)();
+double (*qoptDevicePeakBandwidthGBs)();
+
+bool loadRuntime() {
+  void *library = dlopen(QOPT_CUDA_RUNTIME_PATH, RTLD_NOW | RTLD_GLOBAL);
+  if (!library) {
+    llvm::errs() << "qopt-gpu-check: cannot load the CUDA runtime ("
+                 << dlerror() << "): is an NVIDIA driver installed?\n";
+    return false;
+  }
+  auto get = [&](auto &function, const char *name) {
+    function = reinterpret_cast<std::remove_reference_t<decltype(function)>>(
+        dlsym(library, name));
+    return function != nullptr;
+  };
+  return get(mgpuMemAlloc, "mgpuMemAlloc") && get(mgpuMemFree, "mgpuMemFree") &&
+         get(qoptCopyToDevice, "qoptCopyToDevice") &&
+         get(qoptCopyToHost, "qoptCopyToHost") &&
+         get(qoptDeviceSynchronize, "qoptDeviceSynchronize") &&
+         get(qoptDevicePeakBandwidthGBs, "qoptDevicePeakBandwidthGBs");
 }
+} // namespace
 
 using namespace mlir;
 
@@ -73,19 +96,19 @@ func.func @quantize_stochastic(%x: memref<?xf32>, %y: memref<?xf32>, %seed: i64,
   bufferization.materialize_in_destination %q in restrict writable %y : (tensor<?xf32>, memref<?xf32>) -> ()
   return
 }
-func.func @adam_step(%w: memref<?xf32>, %g: memref<?xf32>, %m: memref<?xf32>, %v: memref<?xf32>,
-                     %step: i64, %w_out: memref<?xf32>, %m_out: memref<?xf32>, %v_out: memref<?xf32>) {
-  %tw = bufferization.to_tensor %w restrict : memref<?xf32> to tensor<?xf32>
+func.func @adam_step(%w: memref<?xf32>, %g: memref<?xf32>, %m: memref<?xf32>, %v: memref<?xf32>, %step: i64) {
+  // In place, as a training loop keeps its state: no buffer is allocated.
+  %tw = bufferization.to_tensor %w restrict writable : memref<?xf32> to tensor<?xf32>
   %tg = bufferization.to_tensor %g restrict : memref<?xf32> to tensor<?xf32>
-  %tm = bufferization.to_tensor %m restrict : memref<?xf32> to tensor<?xf32>
-  %tv = bufferization.to_tensor %v restrict : memref<?xf32> to tensor<?xf32>
+  %tm = bufferization.to_tensor %m restrict writable : memref<?xf32> to tensor<?xf32>
+  %tv = bufferization.to_tensor %v restrict writable : memref<?xf32> to tensor<?xf32>
   %gq = qopt.quantize %tg to <bf16> component <grad> : tensor<?xf32>
   %w1, %m1, %v1 = qopt.adam_update %tw, %gq, %tm, %tv, %step {lr = 1.0e-3 : f32, weight_decay = 1.0e-2 : f32} : tensor<?xf32>
   %mq = qopt.quantize %m1 to <bf16> component <first_moment> : tensor<?xf32>
   %vq = qopt.quantize %v1 to <fp16> component <second_moment> : tensor<?xf32>
-  bufferization.materialize_in_destination %w1 in restrict writable %w_out : (tensor<?xf32>, memref<?xf32>) -> ()
-  bufferization.materialize_in_destination %mq in restrict writable %m_out : (tensor<?xf32>, memref<?xf32>) -> ()
-  bufferization.materialize_in_destination %vq in restrict writable %v_out : (tensor<?xf32>, memref<?xf32>) -> ()
+  bufferization.materialize_in_destination %w1 in restrict writable %w : (tensor<?xf32>, memref<?xf32>) -> ()
+  bufferization.materialize_in_destination %mq in restrict writable %m : (tensor<?xf32>, memref<?xf32>) -> ()
+  bufferization.materialize_in_destination %vq in restrict writable %v : (tensor<?xf32>, memref<?xf32>) -> ()
   return
 }
 )mlir";
@@ -123,7 +146,8 @@ void pushBuffer(SmallVector<void *> &args, Buffer1D &buffer) {
                &buffer.size, &buffer.stride});
 }
 
-std::unique_ptr<CompiledKernels> compile(MLIRContext &context, bool gpu) {
+/// Parses the kernels and runs the CPU or GPU pipeline on them.
+OwningOpRef<ModuleOp> lower(MLIRContext &context, bool gpu) {
   OwningOpRef<ModuleOp> module =
       parseSourceString<ModuleOp>(kKernels, &context);
   if (!module)
@@ -138,6 +162,13 @@ std::unique_ptr<CompiledKernels> compile(MLIRContext &context, bool gpu) {
                  << " pipeline failed\n";
     return nullptr;
   }
+  return module;
+}
+
+std::unique_ptr<CompiledKernels> compile(MLIRContext &context, bool gpu) {
+  OwningOpRef<ModuleOp> module = lower(context, gpu);
+  if (!module)
+    return nullptr;
   ExecutionEngineOptions options;
   // Kept in a local: the options hold only a reference to it.
   std::function<llvm::Error(llvm::Module *)> transformer =
@@ -252,54 +283,34 @@ int runChecks(CompiledKernels &cpu, CompiledKernels &gpu) {
     report("quantize_stochastic", countBitMismatches(yCpu.host, yGpu.download()));
   }
 
-  // Fused quantized Adam, three steps.
+  // Fused quantized Adam, in place, three steps.
   {
-    Array w(n), g(n), m(n), v(n), wo(n), mo(n), vo(n);
+    Array w(n), g(n), m(n), v(n);
     w.host = randomInputs(n, 1, 1.0f);
-    std::vector<float> wCpu = w.host, mCpu(n, 0.0f), vCpu(n, 0.0f);
     m.host.assign(n, 0.0f);
     v.host.assign(n, 0.0f);
-    w.upload();
-    m.upload();
-    v.upload();
-    size_t mismatches = 0;
+    for (Array *a : {&w, &m, &v})
+      a->upload();
     for (int64_t step = 1; step <= 3; ++step) {
       g.host = randomInputs(n, 100 + step, 0.1f);
       g.upload();
-      std::vector<float> woCpu(n), moCpu(n), voCpu(n);
-      Buffer1D hw{wCpu.data(), wCpu.data(), 0, (int64_t)n, 1},
-          hg = g.hostBuffer(), hm{mCpu.data(), mCpu.data(), 0, (int64_t)n, 1},
-          hv{vCpu.data(), vCpu.data(), 0, (int64_t)n, 1},
-          hwo{woCpu.data(), woCpu.data(), 0, (int64_t)n, 1},
-          hmo{moCpu.data(), moCpu.data(), 0, (int64_t)n, 1},
-          hvo{voCpu.data(), voCpu.data(), 0, (int64_t)n, 1};
+      Buffer1D hw = w.hostBuffer(), hg = g.hostBuffer(), hm = m.hostBuffer(),
+               hv = v.hostBuffer();
       Buffer1D dw = w.deviceBuffer(), dg = g.deviceBuffer(),
-               dm = m.deviceBuffer(), dv = v.deviceBuffer(),
-               dwo = wo.deviceBuffer(), dmo = mo.deviceBuffer(),
-               dvo = vo.deviceBuffer();
+               dm = m.deviceBuffer(), dv = v.deviceBuffer();
       SmallVector<void *> cpuArgs, gpuArgs;
       for (Buffer1D *b : {&hw, &hg, &hm, &hv})
         pushBuffer(cpuArgs, *b);
       cpuArgs.push_back(&step);
-      for (Buffer1D *b : {&hwo, &hmo, &hvo})
-        pushBuffer(cpuArgs, *b);
       for (Buffer1D *b : {&dw, &dg, &dm, &dv})
         pushBuffer(gpuArgs, *b);
       gpuArgs.push_back(&step);
-      for (Buffer1D *b : {&dwo, &dmo, &dvo})
-        pushBuffer(gpuArgs, *b);
       if (!cpu.call("adam_step", cpuArgs) || !gpu.call("adam_step", gpuArgs))
         return 1;
-      mismatches += countBitMismatches(woCpu, wo.download()) +
-                    countBitMismatches(moCpu, mo.download()) +
-                    countBitMismatches(voCpu, vo.download());
-      wCpu = woCpu;
-      mCpu = moCpu;
-      vCpu = voCpu;
-      qoptCopyToDevice(w.device, wCpu.data(), n * 4);
-      qoptCopyToDevice(m.device, mCpu.data(), n * 4);
-      qoptCopyToDevice(v.device, vCpu.data(), n * 4);
     }
+    size_t mismatches = countBitMismatches(w.host, w.download()) +
+                        countBitMismatches(m.host, m.download()) +
+                        countBitMismatches(v.host, v.download());
     report("adam_step (w, m, v over 3 steps)", mismatches);
   }
   llvm::outs() << (failures ? "FAILED" : "PASSED") << "\n";
@@ -323,9 +334,6 @@ int runBenchmark(CompiledKernels &gpu) {
     for (Buffer1D *b : {&dw, &dg, &dm, &dv})
       pushBuffer(args, *b);
     args.push_back(&step);
-    // In place: the new state overwrites the old, as a training loop does.
-    for (Buffer1D *b : {&dw, &dm, &dv})
-      pushBuffer(args, *b);
     qoptDeviceSynchronize();
     auto start = std::chrono::steady_clock::now();
     if (!gpu.call("adam_step", args))
@@ -350,7 +358,8 @@ int runBenchmark(CompiledKernels &gpu) {
 } // namespace
 
 int main(int argc, char **argv) {
-  bool bench = argc > 1 && std::string(argv[1]) == "--bench";
+  std::string mode = argc > 1 ? argv[1] : "";
+  bool bench = mode == "--bench";
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
 
@@ -362,6 +371,15 @@ int main(int argc, char **argv) {
   qopt::registerQOptDialects(registry);
   MLIRContext context(registry);
 
+  // Both pipelines on the kernels, without running anything: what a machine
+  // without a GPU can check.
+  if (mode == "--compile-only") {
+    bool ok = lower(context, /*gpu=*/true) && lower(context, /*gpu=*/false);
+    llvm::outs() << (ok ? "compiled for GPU and CPU\n" : "FAILED\n");
+    return ok ? 0 : 1;
+  }
+  if (!loadRuntime())
+    return 1;
   auto gpu = compile(context, /*gpu=*/true);
   if (!gpu)
     return 1;
