@@ -11,6 +11,8 @@
 
 #include "qopt/Conversion/QOptToLinalg/QOptToLinalg.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {

@@ -51,4 +51,30 @@ def ConvertQOptToLinalgPass : Pass<"convert-qopt-to-linalg"> {
   ];
 }
 
+def QOptGPUPreciseSqrtPass : Pass<"qopt-gpu-precise-sqrt",
+                                  "::mlir::gpu::GPUModuleOp"> {
+  let summary = "use the correctly rounded f32 square root in GPU kernels";
+  let description = [{
+    Rewrites `math.sqrt` on f32 inside a `gpu.module` into a call of the
+    NVVM intrinsic `llvm.nvvm.sqrt.rn.f`. The upstream GPU-to-NVVM
+    conversion would otherwise call libdevice's `__nv_sqrtf`, which NVVM
+    reflection compiles to the approximate `sqrt.approx.f32`; the intrinsic
+    is the IEEE `sqrt.rn.f32`. This keeps the Adam update on the GPU bit-identical to
+    the CPU lowering (which uses the correctly rounded square root too).
+
+    Precondition: a `gpu.module` before `convert-gpu-to-nvvm`. Afterwards:
+    no f32 `math.sqrt` is left in it (other element types are untouched).
+
+    Example:
+
+    ```mlir
+    // Before
+    %r = math.sqrt %x : f32
+    // After
+    %r = llvm.call_intrinsic "llvm.nvvm.sqrt.rn.f"(%x) : (f32) -> f32
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // QOPT_CONVERSION_PASSES_TD

@@ -74,6 +74,8 @@ void mlir::qopt::buildLowerToGPUPipeline(OpPassManager &pm,
 void mlir::qopt::buildLowerToNVVMPipeline(OpPassManager &pm,
                                           const LowerToGPUOptions &options) {
   buildLowerToGPUPipeline(pm, options);
+  // IEEE sqrt (not libdevice's approximate one): GPU results match the CPU.
+  pm.addNestedPass<gpu::GPUModuleOp>(createQOptGPUPreciseSqrtPass());
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;
   nvvm.cubinFeatures = options.features;
