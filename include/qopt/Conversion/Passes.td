@@ -77,4 +77,51 @@ def QOptGPUPreciseSqrtPass : Pass<"qopt-gpu-precise-sqrt",
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def QOptGPUMapMatmulPass : Pass<"qopt-gpu-map-matmul",
+                                "::mlir::func::FuncOp"> {
+  let summary = "map linalg.matmul on buffers to a register-blocked GPU kernel";
+  let description = [{
+    Rewrites every `linalg.matmul` with buffer semantics and the default
+    indexing maps (C += A B, f32) into a `gpu.launch` in which each block
+    computes a `tile` x `tile` tile of C and each thread a `thread-tile` x
+    `thread-tile` sub-tile, accumulated in registers over the K loop: every
+    value loaded from A is used `thread-tile` times and every value from B
+    as often, instead of one thread per output element with no reuse. Edges
+    are handled with clamped loads and guarded stores, so any M, N, K work.
+    The Newton-Schulz iteration of `qopt.muon_update` is three such matmuls
+    a step.
+
+    Precondition: bufferized IR (memrefs). Afterwards: no such
+    `linalg.matmul` remains; the launches are outlined by
+    `gpu-kernel-outlining` like the rest of the GPU pipeline.
+
+    Example:
+
+    ```mlir
+    // Before
+    linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>)
+                  outs(%c : memref<?x?xf32>)
+    // After (tile = 64, thread-tile = 4)
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = ceil(M/64), %gy = ceil(N/64), %gz = 1)
+               threads(%tx, %ty, %tz) in (%sx = 16, %sy = 16, %sz = 1) {
+      // 16 accumulators, scf.for over K loading 4 values of A and 4 of B
+      ...
+      gpu.terminator
+    }
+    ```
+  }];
+  let options = [
+    Option<"tile", "tile", "int64_t", /*default=*/"64",
+           "Rows and columns of C computed by one block">,
+    Option<"threadTile", "thread-tile", "int64_t", /*default=*/"4",
+           "Rows and columns of C computed by one thread (registers)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 #endif // QOPT_CONVERSION_PASSES_TD

@@ -48,6 +48,9 @@ void mlir::qopt::buildLowerToGPUPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createCanonicalizerPass());
 
+  // Matmuls (Newton-Schulz) get register-blocked kernels of their own.
+  pm.addNestedPass<func::FuncOp>(createQOptGPUMapMatmulPass());
+
   // Parallel loops -> blocks x threads. Tiling the innermost dimension by the
   // block size with a fixed inner trip count (no min/max bounds) gives
   // kernels with a static block size and an in-bounds guard.
