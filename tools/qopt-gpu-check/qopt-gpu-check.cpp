@@ -33,6 +33,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -111,6 +112,11 @@ func.func @adam_step(%w: memref<?xf32>, %g: memref<?xf32>, %m: memref<?xf32>, %v
   bufferization.materialize_in_destination %vq in restrict writable %v : (tensor<?xf32>, memref<?xf32>) -> ()
   return
 }
+func.func @newton_schulz_matmul(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %c: memref<?x?xf32>) {
+  // C += A B, the product Newton-Schulz iterates (register-blocked on GPUs).
+  linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>) outs(%c : memref<?x?xf32>)
+  return
+}
 )mlir";
 
 namespace {
@@ -139,6 +145,21 @@ struct CompiledKernels {
     return true;
   }
 };
+
+/// A 2-D f32 buffer as the LLVM lowering of memref<?x?xf32> passes it.
+struct Buffer2D {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[2];
+  int64_t strides[2];
+};
+
+void pushBuffer2D(SmallVector<void *> &args, Buffer2D &buffer) {
+  args.append({&buffer.allocated, &buffer.aligned, &buffer.offset,
+               &buffer.sizes[0], &buffer.sizes[1], &buffer.strides[0],
+               &buffer.strides[1]});
+}
 
 /// Appends the five fields of `buffer` to `args`.
 void pushBuffer(SmallVector<void *> &args, Buffer1D &buffer) {
@@ -312,6 +333,42 @@ int runChecks(CompiledKernels &cpu, CompiledKernels &gpu) {
                         countBitMismatches(m.host, m.download()) +
                         countBitMismatches(v.host, v.download());
     report("adam_step (w, m, v over 3 steps)", mismatches);
+  }
+  // Newton-Schulz matmul, a tall and a wide shape (edges not multiples of
+  // the 64x64 tiles): relative error at most 1e-5 (summation order differs).
+  for (auto [rows, inner, cols] : {std::array<int64_t, 3>{300, 200, 300},
+                                   std::array<int64_t, 3>{100, 1000, 70}}) {
+    Array a(rows * inner), b(inner * cols), c(rows * cols);
+    a.host = randomInputs(a.host.size(), 21, 1.0f);
+    b.host = randomInputs(b.host.size(), 22, 1.0f);
+    c.host.assign(c.host.size(), 0.0f);
+    for (Array *x : {&a, &b, &c})
+      x->upload();
+    Buffer2D ha{a.host.data(), a.host.data(), 0, {rows, inner}, {inner, 1}},
+        hb{b.host.data(), b.host.data(), 0, {inner, cols}, {cols, 1}},
+        hc{c.host.data(), c.host.data(), 0, {rows, cols}, {cols, 1}};
+    Buffer2D da{a.device, a.device, 0, {rows, inner}, {inner, 1}},
+        db{b.device, b.device, 0, {inner, cols}, {cols, 1}},
+        dc{c.device, c.device, 0, {rows, cols}, {cols, 1}};
+    SmallVector<void *> cpuArgs, gpuArgs;
+    for (Buffer2D *x : {&ha, &hb, &hc})
+      pushBuffer2D(cpuArgs, *x);
+    for (Buffer2D *x : {&da, &db, &dc})
+      pushBuffer2D(gpuArgs, *x);
+    if (!cpu.call("newton_schulz_matmul", cpuArgs) ||
+        !gpu.call("newton_schulz_matmul", gpuArgs))
+      return 1;
+    std::vector<float> gpuResult = c.download();
+    double worst = 0;
+    for (size_t i = 0; i < gpuResult.size(); ++i) {
+      // Relative to the magnitude of the row of products (sqrt(inner)).
+      double scale = std::max(1.0, std::sqrt(double(inner)));
+      worst = std::max(worst, std::abs(double(gpuResult[i]) - c.host[i]) /
+                                  scale);
+    }
+    llvm::outs() << "newton_schulz_matmul " << rows << "x" << inner << "x"
+                 << cols << ": max relative difference " << worst << "\n";
+    failures += worst > 1e-5;
   }
   llvm::outs() << (failures ? "FAILED" : "PASSED") << "\n";
   return failures ? 1 : 0;
