@@ -101,10 +101,8 @@ float quantize(const Quantizer &q, float x, uint64_t index, uint64_t step) {
   const int bias = (1 << (q.expBits - 1)) - 1;
   const int emin = 1 - bias;
   const int emax = q.finiteOnly ? bias + 1 : bias;
-  const double maxFinite =
-      std::ldexp(2.0 - std::ldexp(1.0, q.finiteOnly ? 1 - q.manBits
-                                                    : -q.manBits),
-                 emax);
+  const double maxFinite = std::ldexp(
+      2.0 - std::ldexp(1.0, q.finiteOnly ? 1 - q.manBits : -q.manBits), emax);
   if (std::isnan(x))
     return std::copysign(NAN, x);
   if (std::isinf(x))
@@ -324,9 +322,8 @@ std::vector<std::vector<float>> parseMemrefs(const std::string &text) {
   size_t pos = 0;
   while ((pos = text.find("data =", pos)) != std::string::npos) {
     size_t end = text.find("Unranked", pos);
-    std::string body = text.substr(pos + 6, end == std::string::npos
-                                                ? std::string::npos
-                                                : end - pos - 6);
+    std::string body = text.substr(
+        pos + 6, end == std::string::npos ? std::string::npos : end - pos - 6);
     std::vector<float> values;
     for (size_t i = 0; i < body.size();) {
       if (body[i] == '-' || std::isdigit(static_cast<unsigned char>(body[i]))) {

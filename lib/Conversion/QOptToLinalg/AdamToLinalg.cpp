@@ -62,17 +62,18 @@ struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
     float lr = op.getLr().convertToFloat();
     float weightDecay = op.getWeightDecay().convertToFloat();
     Value cBeta1 = cst(beta1), cBeta2 = cst(beta2);
-    Value cOneMinusBeta1 = cst(1.0f - beta1), cOneMinusBeta2 = cst(1.0f - beta2);
+    Value cOneMinusBeta1 = cst(1.0f - beta1),
+          cOneMinusBeta2 = cst(1.0f - beta2);
     Value cLr = cst(lr), cEps = cst(op.getEpsilon().convertToFloat());
     Value cLrWd = weightDecay != 0.0f ? cst(lr * weightDecay) : Value();
 
     // Bias corrections 1 - beta^step, once per step.
     Value one = cst(1.0f);
     Value stepF = arith::SIToFPOp::create(b, f32, adaptor.getStep());
-    Value bc1 = arith::SubFOp::create(
-        b, one, math::PowFOp::create(b, cBeta1, stepF));
-    Value bc2 = arith::SubFOp::create(
-        b, one, math::PowFOp::create(b, cBeta2, stepF));
+    Value bc1 =
+        arith::SubFOp::create(b, one, math::PowFOp::create(b, cBeta1, stepF));
+    Value bc2 =
+        arith::SubFOp::create(b, one, math::PowFOp::create(b, cBeta2, stepF));
 
     AffineMap id = b.getMultiDimIdentityMap(type.getRank());
     SmallVector<utils::IteratorType> iterators(type.getRank(),
@@ -108,16 +109,17 @@ struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
           // Decoupled decay on the old weight; absent for plain Adam.
           if (cLrWd)
             w1 = sub(w1, mul(cLrWd, wq));
-          linalg::YieldOp::create(bb, ValueRange{boundary.apply(bb, qwOut, w1),
-                                                 boundary.apply(bb, qmOut, m1),
-                                                 boundary.apply(bb, qvOut, v1)});
+          linalg::YieldOp::create(bb,
+                                  ValueRange{boundary.apply(bb, qwOut, w1),
+                                             boundary.apply(bb, qmOut, m1),
+                                             boundary.apply(bb, qvOut, v1)});
         });
 
     // Absorbed producers have no use left once the update is gone; collect
     // them before replacing it.
     SmallVector<QuantizeOp> producers;
-    for (Value operand : {op.getWeight(), op.getGrad(), op.getMoment1(),
-                          op.getMoment2()})
+    for (Value operand :
+         {op.getWeight(), op.getGrad(), op.getMoment1(), op.getMoment2()})
       if (QuantizeOp producer = getAbsorbedProducer(operand))
         producers.push_back(producer);
     // Absorbed consumers now read the fused loop's results directly.

@@ -100,7 +100,8 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
     const int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
     const bool transposed = rows > cols;
     // The Newton-Schulz iterate is short x long.
-    const int64_t shortDim = std::min(rows, cols), longDim = std::max(rows, cols);
+    const int64_t shortDim = std::min(rows, cols),
+                  longDim = std::max(rows, cols);
 
     BoundaryQuantization boundary(b, op.getGrad());
     FusedQuantize qw, qg, qb, qwOut, qbOut;
@@ -114,8 +115,7 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
     bool nesterov = op.getNesterov();
     Value cMu = lb.cst(mu);
     AffineMap id = b.getMultiDimIdentityMap(2);
-    SmallVector<utils::IteratorType> parallel(2,
-                                              utils::IteratorType::parallel);
+    SmallVector<utils::IteratorType> parallel(2, utils::IteratorType::parallel);
 
     // 1. Momentum: B' = mu B + G, U = nesterov ? G + mu B' : B'.
     auto momentum = linalg::GenericOp::create(
@@ -127,8 +127,8 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
           boundary.beginBody();
           Value gq = boundary.apply(bb, qg, args[0]);
           Value bq = boundary.apply(bb, qb, args[1]);
-          Value b1 = arith::AddFOp::create(
-              bb, arith::MulFOp::create(bb, cMu, bq), gq);
+          Value b1 =
+              arith::AddFOp::create(bb, arith::MulFOp::create(bb, cMu, bq), gq);
           Value u = nesterov ? arith::AddFOp::create(
                                    bb, gq, arith::MulFOp::create(bb, cMu, b1))
                                    .getResult()
@@ -140,11 +140,11 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
 
     // 2. Frobenius norm, then X = U / (||U||_F + eps), transposed if tall.
     auto scalarType = RankedTensorType::get({}, b.getF32Type());
-    Value sumInit = linalg::FillOp::create(
-                        b, ValueRange{lb.cst(0.0f)},
-                        ValueRange{tensor::EmptyOp::create(
-                            b, ArrayRef<int64_t>{}, b.getF32Type())})
-                        .getResult(0);
+    Value sumInit =
+        linalg::FillOp::create(b, ValueRange{lb.cst(0.0f)},
+                               ValueRange{tensor::EmptyOp::create(
+                                   b, ArrayRef<int64_t>{}, b.getF32Type())})
+            .getResult(0);
     auto sumOfSquares = linalg::GenericOp::create(
         b, TypeRange{scalarType}, ValueRange{u}, ValueRange{sumInit},
         ArrayRef<AffineMap>{id, AffineMap::get(2, 0, {}, b.getContext())},
@@ -152,17 +152,17 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
         [&](OpBuilder &nested, Location loc, ValueRange args) {
           ImplicitLocOpBuilder bb(loc, nested);
           Value sq = arith::MulFOp::create(bb, args[0], args[0]);
-          linalg::YieldOp::create(bb,
-                                  ValueRange{arith::AddFOp::create(
-                                      bb, args[1], sq)});
+          linalg::YieldOp::create(
+              bb, ValueRange{arith::AddFOp::create(bb, args[1], sq)});
         });
     Value norm = math::SqrtOp::create(
-        b, tensor::ExtractOp::create(b, sumOfSquares.getResult(0),
-                                     ValueRange{}));
-    Value denom =
-        arith::AddFOp::create(b, norm, lb.cst(op.getEpsilon().convertToFloat()));
+        b,
+        tensor::ExtractOp::create(b, sumOfSquares.getResult(0), ValueRange{}));
+    Value denom = arith::AddFOp::create(
+        b, norm, lb.cst(op.getEpsilon().convertToFloat()));
     SmallVector<int64_t> xShape = {shortDim, longDim};
-    AffineMap swap = AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0}, b.getContext());
+    AffineMap swap =
+        AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0}, b.getContext());
     auto normalize = linalg::GenericOp::create(
         b, TypeRange{RankedTensorType::get(xShape, b.getF32Type())},
         ValueRange{u}, ValueRange{lb.empty(xShape)},
@@ -187,22 +187,24 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
           LinalgBuilder l{nb};
           Value x = iterArgs[0];
           SmallVector<int64_t> gram = {shortDim, shortDim};
-          Value xt = linalg::TransposeOp::create(nb, x, l.empty({longDim,
-                                                                 shortDim}),
-                                                 ArrayRef<int64_t>{1, 0})
-                         .getResult()[0];
+          Value xt =
+              linalg::TransposeOp::create(nb, x, l.empty({longDim, shortDim}),
+                                          ArrayRef<int64_t>{1, 0})
+                  .getResult()[0];
           Value a = l.matmul(x, xt, l.zeros(gram));
           Value aa = l.matmul(a, a, l.zeros(gram));
-          Value poly = l.map({a, aa}, gram, [&](ImplicitLocOpBuilder &bb,
-                                                ValueRange args) -> Value {
-            return arith::AddFOp::create(
-                bb, arith::MulFOp::create(bb, cb, args[0]),
-                arith::MulFOp::create(bb, cc, args[1]));
-          });
-          Value ax = l.map({x}, xShape, [&](ImplicitLocOpBuilder &bb,
-                                            ValueRange args) -> Value {
-            return arith::MulFOp::create(bb, ca, args[0]);
-          });
+          Value poly =
+              l.map({a, aa}, gram,
+                    [&](ImplicitLocOpBuilder &bb, ValueRange args) -> Value {
+                      return arith::AddFOp::create(
+                          bb, arith::MulFOp::create(bb, cb, args[0]),
+                          arith::MulFOp::create(bb, cc, args[1]));
+                    });
+          Value ax =
+              l.map({x}, xShape,
+                    [&](ImplicitLocOpBuilder &bb, ValueRange args) -> Value {
+                      return arith::MulFOp::create(bb, ca, args[0]);
+                    });
           Value next = l.matmul(poly, x, ax);
           // Write the new iterate over the old one: one-shot bufferization
           // wants the loop to yield the buffer it carries.
@@ -214,8 +216,8 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
     // 4. W' = W - lr s X - lr wd W, with the shape factor s.
     float lr = op.getLr().convertToFloat();
     float wd = op.getWeightDecay().convertToFloat();
-    float scale = std::sqrt(std::max(1.0f, static_cast<float>(rows) /
-                                               static_cast<float>(cols)));
+    float scale = std::sqrt(
+        std::max(1.0f, static_cast<float>(rows) / static_cast<float>(cols)));
     Value cLrScale = lb.cst(lr * scale);
     Value cLrWd = wd != 0.0f ? lb.cst(lr * wd) : Value();
     auto update = linalg::GenericOp::create(
@@ -236,8 +238,7 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
         });
 
     SmallVector<QuantizeOp> producers;
-    for (Value operand :
-         {op.getWeight(), op.getGrad(), op.getMomentumBuffer()})
+    for (Value operand : {op.getWeight(), op.getGrad(), op.getMomentumBuffer()})
       if (QuantizeOp producer = getAbsorbedProducer(operand))
         producers.push_back(producer);
     Value results[] = {update.getResult(0), momentum.getResult(0)};
