@@ -87,14 +87,16 @@ static Value emitF32RangeQuantize(ImplicitLocOpBuilder &b, Value value,
   }
   if (format.getSubnormals() == SubnormalPolicy::flush)
     magnitude = select(P::ult, magnitude, minNormalBits, 0, magnitude);
-  // Overflow of finite inputs, as in the general path (an e8 format is
-  // always `ieee`).
-  uint32_t overflowBits = rounding == RoundingMode::toward_zero || saturate
-                              ? maxFiniteBits
-                              : kInfBits;
-  magnitude = select(P::ugt, magnitude, maxFiniteBits, overflowBits, magnitude);
-  magnitude = select(P::eq, abs, kInfBits, saturate ? maxFiniteBits : kInfBits,
-                     magnitude);
+  // Overflow and infinities. With the default `inf` policy nothing needs
+  // doing: every result is a multiple of the quantum, so a rounded finite
+  // value beyond the largest finite one is exactly the infinity pattern
+  // (rounding toward zero never gets there), and an infinite input stays
+  // infinite. `saturate` clamps both to the largest finite value.
+  if (saturate) {
+    magnitude =
+        select(P::ugt, magnitude, maxFiniteBits, maxFiniteBits, magnitude);
+    magnitude = select(P::eq, abs, kInfBits, maxFiniteBits, magnitude);
+  }
   magnitude = select(P::ugt, abs, kInfBits, kQuietNaN, magnitude);
   return arith::BitcastOp::create(b, b.getF32Type(),
                                   arith::OrIOp::create(b, sign, magnitude));
