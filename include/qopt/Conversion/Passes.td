@@ -22,10 +22,19 @@ def ConvertQOptToLinalgPass : Pass<"convert-qopt-to-linalg"> {
     policies say). Stochastic rounding hashes (seed, step, linear index) with
     the counter-based hash of `qopt/Numerics/CounterHash.h`.
 
-    Precondition: qopt ops on ranked f32 tensors (static or dynamic shapes).
-    Afterwards: no `qopt.quantize` remains; the IR uses linalg, tensor and
-    arith only, ready for bufferization. `qopt.adam_update` and
-    `qopt.muon_update` are left for their own lowering.
+    `qopt.adam_update` becomes one fused elementwise `linalg.generic` that
+    updates w, m and v in place and absorbs the `qopt.quantize` ops on its
+    four boundaries (g and w read, m' and v' stored), so each element is read
+    and written once. `qopt.muon_update` becomes a fused momentum loop, a
+    Frobenius-norm reduction, the Newton-Schulz iteration on `linalg.matmul`
+    in an `scf.for` (on the transpose when rows > cols) and a fused update
+    loop; quantization of w, g and the buffer is absorbed into the
+    elementwise loops.
+
+    Precondition: qopt ops on ranked f32 tensors (static or dynamic shapes;
+    Muon needs static shapes and says so). Afterwards: no qopt op remains;
+    the IR uses linalg, tensor, arith, math and scf, ready for
+    bufferization.
 
     Example:
 
@@ -47,6 +56,8 @@ def ConvertQOptToLinalgPass : Pass<"convert-qopt-to-linalg"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }
