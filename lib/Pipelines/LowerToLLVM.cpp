@@ -17,7 +17,10 @@
 // * linalg.matmul (Muon's Newton-Schulz iteration) is tiled twice on
 //   tensors: cache tiles (M, N, K) so that a panel of B and a block of A stay
 //   in L2, then register tiles (mr x nr x 1) that are vectorised to
-//   vector.contract. After bufferization the accumulator's transfers are
+//   vector.contract. The cache loops run N, K, M: each K x N panel of B is
+//   packed once into a stack buffer laid out [N/nr][K][nr], so the
+//   micro-kernel streams B contiguously instead of one row (4 KiB apart for
+//   1024 columns) per k. After bufferization the accumulator's transfers are
 //   hoisted out of the K loop, and each contraction is lowered to outer
 //   products (one broadcast-FMA per row), so the micro-kernel keeps an
 //   mr x nr block of C in vector registers.
@@ -30,6 +33,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -82,6 +86,9 @@ static int64_t fullTile(int64_t size, int64_t tile) {
 /// op or null.
 static Operation *tile(RewriterBase &rewriter, Operation *op,
                        ArrayRef<int64_t> sizes) {
+  // Nothing to tile (tileUsingSCF would still rebuild the op).
+  if (llvm::all_of(sizes, [](int64_t size) { return size == 0; }))
+    return op;
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), sizes));
   rewriter.setInsertionPoint(op);
@@ -93,10 +100,34 @@ static Operation *tile(RewriterBase &rewriter, Operation *op,
   return result->tiledOps.back();
 }
 
+/// Largest packed panel of B (bytes) kept on the stack; bigger untiled
+/// matmuls are not packed.
+constexpr int64_t kMaxPackedPanelBytes = 256 * 1024;
+
+/// Follows `value` through zero-offset tensor.extract_slice ops (the full
+/// slices tiling creates for untiled dimensions) until `root`; returns
+/// whether it got there.
+static bool isZeroOffsetSliceOf(Value value, Value root) {
+  while (value != root) {
+    auto slice = value.getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || !llvm::all_of(slice.getMixedOffsets(), isZeroInteger))
+      return false;
+    value = slice.getSource();
+  }
+  return true;
+}
+
 /// Tiles static linalg.matmul ops for cache and registers and vectorises
 /// the register tiles into vector.contract (on tensors, before
 /// bufferization). Matmuls whose sizes the register tile does not divide
 /// stay as they are and become scalar loops.
+///
+/// B is packed: rows of B are a whole row of the matrix apart (4 KiB for
+/// 1024 columns), so a micro-kernel walking down a K x nr column strip of B
+/// touches a new page and the same L1 set on every k, which defeats the
+/// prefetchers and the TLB. Each K x N cache panel of B is therefore copied
+/// once, outside the M loop (loops are N, K, M), into a stack buffer laid
+/// out as [N/nr][K][nr], where every micro-kernel's strip is contiguous.
 struct TileAndVectorizeMatmulsPass
     : PassWrapper<TileAndVectorizeMatmulsPass, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TileAndVectorizeMatmulsPass)
@@ -104,11 +135,89 @@ struct TileAndVectorizeMatmulsPass
     return "qopt-tile-and-vectorize-matmuls";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<arith::ArithDialect, scf::SCFDialect, tensor::TensorDialect,
+    registry.insert<arith::ArithDialect, bufferization::BufferizationDialect,
+                    linalg::LinalgDialect, memref::MemRefDialect,
+                    scf::SCFDialect, tensor::TensorDialect,
                     vector::VectorDialect>();
   }
 
+  /// Returns the packing buffer of `type`, one per function and shape (the
+  /// matmuls run one after the other, so they can share it), allocated on
+  /// the stack at the function's entry so loops do not re-allocate it.
+  Value packBuffer(RewriterBase &rewriter, MemRefType type) {
+    Value &buffer = packBuffers[type];
+    if (!buffer) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(&getOperation().getBody().front());
+      buffer = memref::AllocaOp::create(rewriter, getOperation().getLoc(),
+                                        type, rewriter.getI64IntegerAttr(64));
+    }
+    return buffer;
+  }
+
+  /// Packs the B operand of `matmul` (a K x N cache panel) into
+  /// [N/nr][K][nr] in front of it; returns the packed tensor or null.
+  Value packB(RewriterBase &rewriter, linalg::MatmulOp matmul, int64_t nr) {
+    auto bType = dyn_cast<RankedTensorType>(matmul.getInputs()[1].getType());
+    if (!bType || !bType.hasStaticShape() || bType.getRank() != 2)
+      return nullptr;
+    int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
+    int64_t bytes = k * n * (bType.getElementTypeBitWidth() / 8);
+    if (n % nr != 0 || bytes > kMaxPackedPanelBytes)
+      return nullptr;
+    Location loc = matmul.getLoc();
+    Type element = bType.getElementType();
+    rewriter.setInsertionPoint(matmul);
+    Value buffer =
+        packBuffer(rewriter, MemRefType::get({n / nr, k, nr}, element));
+    // A writable, restrict view of the buffer: one-shot bufferization then
+    // writes the transpose straight into it instead of a fresh allocation.
+    Value dest = bufferization::ToTensorOp::create(
+        rewriter, loc, RankedTensorType::get({n / nr, k, nr}, element),
+        buffer, /*restrict=*/true, /*writable=*/true);
+    Value expanded = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({k, n / nr, nr}, element),
+        matmul.getInputs()[1], ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+    return linalg::TransposeOp::create(rewriter, loc, expanded, dest,
+                                       ArrayRef<int64_t>{1, 0, 2})
+        ->getResult(0);
+  }
+
+  /// Makes the register tile `micro` read its 1 x nr row of B from the
+  /// packed panel instead of from `panel` (the unpacked B operand the
+  /// register tiles were cut from). Returns whether it did.
+  static bool readFromPacked(RewriterBase &rewriter, Operation *micro,
+                             Value panel, Value packed, int64_t nr) {
+    auto slice = micro->getOperand(1).getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || !isZeroOffsetSliceOf(slice.getSource(), panel))
+      return false;
+    SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
+    auto type = cast<RankedTensorType>(slice.getType());
+    if (!type.hasStaticShape() || type.getShape() != ArrayRef<int64_t>{1, nr})
+      return false;
+    Location loc = slice.getLoc();
+    rewriter.setInsertionPoint(slice);
+    // Column offset n (a multiple of nr) -> strip n / nr.
+    Value column =
+        getValueOrCreateConstantIndexOp(rewriter, loc, offsets[1]);
+    Value strip = arith::DivUIOp::create(
+        rewriter, loc, column, arith::ConstantIndexOp::create(rewriter, loc, nr));
+    SmallVector<OpFoldResult> packedOffsets = {strip, offsets[0],
+                                               rewriter.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1),
+                                       rewriter.getIndexAttr(1),
+                                       rewriter.getIndexAttr(nr)};
+    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+    Value row = tensor::ExtractSliceOp::create(rewriter, loc, type, packed,
+                                               packedOffsets, sizes, strides);
+    rewriter.modifyOpInPlace(micro, [&] { micro->setOperand(1, row); });
+    if (slice->use_empty())
+      rewriter.eraseOp(slice);
+    return true;
+  }
+
   void runOnOperation() override {
+    packBuffers.clear();
     SmallVector<linalg::MatmulOp> matmuls;
     getOperation().walk([&](linalg::MatmulOp op) {
       if (op.hasPureTensorSemantics())
@@ -128,12 +237,23 @@ struct TileAndVectorizeMatmulsPass
       // Register tiles must be full for static vector shapes.
       if (!vectorizable)
         continue;
-      Operation *tiled = tile(rewriter, matmul, cache);
+      // Cache tiles in two steps, N and K outside M, so that B's panel is
+      // packed once per (N, K) tile and reused by every M tile.
+      Operation *panel = tile(rewriter, matmul, {0, cache[1], cache[2]});
+      if (!panel)
+        continue;
+      Value packed = regs[2] == 1
+                         ? packB(rewriter, cast<linalg::MatmulOp>(panel), regs[1])
+                         : Value();
+      Value unpacked = panel->getOperand(1);
+      Operation *tiled = tile(rewriter, panel, {cache[0], 0, 0});
       if (!tiled)
         continue;
       Operation *micro = tile(rewriter, tiled, regs);
       if (!micro)
         continue;
+      if (packed)
+        readFromPacked(rewriter, micro, unpacked, packed, regs[1]);
       rewriter.setInsertionPoint(micro);
       FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
           rewriter, micro, /*inputVectorSizes=*/{},
@@ -145,6 +265,8 @@ struct TileAndVectorizeMatmulsPass
         rewriter.replaceOp(micro, vectorized->replacements);
     }
   }
+
+  DenseMap<Type, Value> packBuffers;
 };
 
 /// Keeps each register tile of C in vector registers across the K loop: its
