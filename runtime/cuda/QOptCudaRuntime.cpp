@@ -186,9 +186,8 @@ QOPT_EXPORT double qoptDevicePeakBandwidthGBs() {
   check(cuDeviceGetAttribute(&clockKHz, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE,
                              device),
         "cuDeviceGetAttribute");
-  check(cuDeviceGetAttribute(&busBits,
-                             CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH,
-                             device),
+  check(cuDeviceGetAttribute(
+            &busBits, CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, device),
         "cuDeviceGetAttribute");
   return 2.0 * clockKHz * 1e3 * (busBits / 8.0) / 1e9;
 }

@@ -138,8 +138,8 @@ struct CompiledKernels {
   /// scalar of the lowered signature).
   bool call(StringRef name, SmallVector<void *> args) {
     if (llvm::Error error = engine->invokePacked(name, args)) {
-      llvm::errs() << "qopt-gpu-check: calling " << name << " failed: "
-                   << llvm::toString(std::move(error)) << "\n";
+      llvm::errs() << "qopt-gpu-check: calling " << name
+                   << " failed: " << llvm::toString(std::move(error)) << "\n";
       return false;
     }
     return true;
@@ -163,8 +163,8 @@ void pushBuffer2D(SmallVector<void *> &args, Buffer2D &buffer) {
 
 /// Appends the five fields of `buffer` to `args`.
 void pushBuffer(SmallVector<void *> &args, Buffer1D &buffer) {
-  args.append({&buffer.allocated, &buffer.aligned, &buffer.offset,
-               &buffer.size, &buffer.stride});
+  args.append({&buffer.allocated, &buffer.aligned, &buffer.offset, &buffer.size,
+               &buffer.stride});
 }
 
 /// Parses the kernels and runs the CPU or GPU pipeline on them.
@@ -301,7 +301,8 @@ int runChecks(CompiledKernels &cpu, CompiledKernels &gpu) {
     if (!cpu.call("quantize_stochastic", cpuArgs) ||
         !gpu.call("quantize_stochastic", gpuArgs))
       return 1;
-    report("quantize_stochastic", countBitMismatches(yCpu.host, yGpu.download()));
+    report("quantize_stochastic",
+           countBitMismatches(yCpu.host, yGpu.download()));
   }
 
   // Fused quantized Adam, in place, three steps.
@@ -363,8 +364,8 @@ int runChecks(CompiledKernels &cpu, CompiledKernels &gpu) {
     for (size_t i = 0; i < gpuResult.size(); ++i) {
       // Relative to the magnitude of the row of products (sqrt(inner)).
       double scale = std::max(1.0, std::sqrt(double(inner)));
-      worst = std::max(worst, std::abs(double(gpuResult[i]) - c.host[i]) /
-                                  scale);
+      worst =
+          std::max(worst, std::abs(double(gpuResult[i]) - c.host[i]) / scale);
     }
     llvm::outs() << "newton_schulz_matmul " << rows << "x" << inner << "x"
                  << cols << ": max relative difference " << worst << "\n";
@@ -396,9 +397,9 @@ int runBenchmark(CompiledKernels &gpu) {
     if (!gpu.call("adam_step", args))
       return 1;
     qoptDeviceSynchronize();
-    seconds.push_back(std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   std::sort(seconds.begin(), seconds.end());
   double median = seconds[seconds.size() / 2];

@@ -44,9 +44,9 @@ static uint32_t readBigEndian32(const std::vector<uint8_t> &bytes,
          (uint32_t(bytes[offset + 2]) << 8) | uint32_t(bytes[offset + 3]);
 }
 
-llvm::Expected<IdxDataset> qoptrun::loadIdxDataset(const std::string &imagesPath,
-                                                const std::string &labelsPath,
-                                                int64_t numClasses) {
+llvm::Expected<IdxDataset>
+qoptrun::loadIdxDataset(const std::string &imagesPath,
+                        const std::string &labelsPath, int64_t numClasses) {
   auto images = readFile(imagesPath);
   if (!images)
     return images.takeError();
@@ -91,9 +91,8 @@ llvm::Expected<IdxDataset> qoptrun::loadIdxDataset(const std::string &imagesPath
   dataset.labels.assign(labels->begin() + 8, labels->begin() + 8 + labelCount);
   for (int64_t i = 0; i < labelCount; ++i)
     if (dataset.labels[i] >= numClasses)
-      return fail(labelsPath, llvm::Twine("label ") +
-                                  llvm::Twine(int(dataset.labels[i])) +
-                                  " at index " + llvm::Twine(i) +
-                                  " is out of range");
+      return fail(labelsPath,
+                  llvm::Twine("label ") + llvm::Twine(int(dataset.labels[i])) +
+                      " at index " + llvm::Twine(i) + " is out of range");
   return dataset;
 }

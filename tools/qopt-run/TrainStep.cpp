@@ -24,7 +24,7 @@ using namespace mlir;
 using namespace qoptrun;
 
 LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
-                                        StepSignature &signature) {
+                                           StepSignature &signature) {
   FunctionType type = func.getFunctionType();
   unsigned unmarkedI64 = 0;
   for (unsigned i = 0; i < type.getNumInputs(); ++i) {
@@ -48,16 +48,16 @@ LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
       } else if (data.getValue() == "labels") {
         signature.args.push_back(ArgKind::Labels);
       } else {
-        return func.emitError() << "qopt-run: argument #" << i
-                                << " has qopt.data = \"" << data.getValue()
-                                << "\"; expected \"images\" or \"labels\"";
+        return func.emitError()
+               << "qopt-run: argument #" << i << " has qopt.data = \""
+               << data.getValue() << "\"; expected \"images\" or \"labels\"";
       }
       continue;
     }
     if (!argType.isInteger(64))
-      return func.emitError() << "qopt-run: argument #" << i
-                              << " must be an f32 tensor or an i64, got "
-                              << argType;
+      return func.emitError()
+             << "qopt-run: argument #" << i
+             << " must be an f32 tensor or an i64, got " << argType;
     if (func.getArgAttr(i, "qopt.seed")) {
       signature.args.push_back(ArgKind::Seed);
     } else {
@@ -117,11 +117,10 @@ LogicalResult qoptrun::addGradientNormResult(func::FuncOp func) {
     Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, f32);
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
     Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
-    SmallVector<AffineMap> maps = {
-        b.getMultiDimIdentityMap(rank),
-        AffineMap::get(rank, 0, {}, b.getContext())};
-    SmallVector<utils::IteratorType> iterators(
-        rank, utils::IteratorType::reduction);
+    SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                   AffineMap::get(rank, 0, {}, b.getContext())};
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::reduction);
     auto sumOfSquares = linalg::GenericOp::create(
         b, loc, TypeRange{init.getType()}, ValueRange{grad}, ValueRange{init},
         maps, iterators,
@@ -145,7 +144,7 @@ LogicalResult qoptrun::addGradientNormResult(func::FuncOp func) {
 }
 
 void qoptrun::addSeedAndStepArguments(func::FuncOp func, bool needSeed,
-                                   bool needStep) {
+                                      bool needStep) {
   bool hasSeed = false, hasStep = false;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     if (!func.getArgument(i).getType().isInteger(64))
@@ -158,10 +157,10 @@ void qoptrun::addSeedAndStepArguments(func::FuncOp func, bool needSeed,
   OpBuilder b(func.getContext());
   auto append = [&](StringRef marker) {
     unsigned index = func.getNumArguments();
-    (void)func.insertArgument(index, b.getI64Type(),
-                              b.getDictionaryAttr(b.getNamedAttr(
-                                  marker, b.getUnitAttr())),
-                              func.getLoc());
+    (void)func.insertArgument(
+        index, b.getI64Type(),
+        b.getDictionaryAttr(b.getNamedAttr(marker, b.getUnitAttr())),
+        func.getLoc());
   };
   if (needStep && !hasStep)
     append("qopt.step");

@@ -135,8 +135,8 @@ static cl::opt<double> beta2Override(
              "takes 1 - beta2 = Theta(1/T)"),
     cl::cat(runCategory));
 static cl::opt<bool> printIR("print-ir", cl::init(false),
-                            cl::desc("Print the step after the qopt passes"),
-                            cl::cat(runCategory));
+                             cl::desc("Print the step after the qopt passes"),
+                             cl::cat(runCategory));
 
 namespace {
 
@@ -194,12 +194,12 @@ LogicalResult applyQuantizationPasses(ModuleOp module) {
     return success();
   // Anchored on builtin.module, the textual pipeline without a wrapper (a
   // builtin.module(...) wrapper would nest and silently match nothing).
-  std::string pipeline = "qopt-insert-quantization{components=" +
-                         *components + " rounding=" + rounding + "}";
+  std::string pipeline = "qopt-insert-quantization{components=" + *components +
+                         " rounding=" + rounding + "}";
   if (assignPrecision)
-    pipeline += ",qopt-assign-precision{iterations=" +
-                std::to_string(iterations) +
-                (assignOptions.empty() ? "" : " " + assignOptions) + "}";
+    pipeline +=
+        ",qopt-assign-precision{iterations=" + std::to_string(iterations) +
+        (assignOptions.empty() ? "" : " " + assignOptions) + "}";
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())) ||
       failed(pm.run(module)))
@@ -337,9 +337,8 @@ int main(int argc, char **argv) {
     return 1;
   StepSignature signature, evalSignature;
   if (failed(analyzeStepFunction(step, /*isTrainStep=*/true, signature)) ||
-      (evaluate &&
-       failed(analyzeStepFunction(evaluate, /*isTrainStep=*/false,
-                                  evalSignature))))
+      (evaluate && failed(analyzeStepFunction(evaluate, /*isTrainStep=*/false,
+                                              evalSignature))))
     return 1;
 
   // Hyper-parameter overrides, for sweeps that scale them with T.
@@ -370,8 +369,8 @@ int main(int argc, char **argv) {
   // The qopt.* argument markers have served; LLVM would warn about them.
   module->walk([](func::FuncOp func) {
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
-      for (StringRef name : {"qopt.init", "qopt.data", "qopt.seed",
-                             "qopt.step"})
+      for (StringRef name :
+           {"qopt.init", "qopt.data", "qopt.seed", "qopt.step"})
         func.removeArgAttr(i, name);
   });
   FunctionType stepType = step.getFunctionType();
@@ -409,8 +408,8 @@ int main(int argc, char **argv) {
   }
   DataFeed feed;
   if (needsData) {
-    auto load = [&](StringRef images, StringRef labels)
-        -> llvm::Expected<IdxDataset> {
+    auto load = [&](StringRef images,
+                    StringRef labels) -> llvm::Expected<IdxDataset> {
       auto pick = [&](StringRef name) {
         std::string plain = dataDir + "/" + name.str();
         return llvm::sys::fs::exists(plain) ? plain : plain + ".gz";
@@ -419,8 +418,7 @@ int main(int argc, char **argv) {
     };
     auto train = load("train-images-idx3-ubyte", "train-labels-idx1-ubyte");
     if (!train) {
-      llvm::errs() << "qopt-run: " << llvm::toString(train.takeError())
-                   << "\n";
+      llvm::errs() << "qopt-run: " << llvm::toString(train.takeError()) << "\n";
       return 1;
     }
     auto test = load("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
@@ -566,17 +564,17 @@ int main(int argc, char **argv) {
         csv->os() << llvm::format("%.6f", accuracy);
       csv->os() << '\n';
     }
-    double elapsed = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     if ((progress || elapsed > 10) && elapsed - lastReport >= 5) {
       lastReport = elapsed;
       double eta = elapsed / iteration * (iterations - iteration);
       llvm::errs() << llvm::format(
           "qopt-run: %s: iteration %lld/%lld, loss %.4g, grad norm %.4g, "
           "%.0f s elapsed, about %.0f s left\n",
-          inputFile.c_str(), (long long)iteration, (long long)iterations,
-          loss, gradNorm, elapsed, eta);
+          inputFile.c_str(), (long long)iteration, (long long)iterations, loss,
+          gradNorm, elapsed, eta);
     }
   }
   llvm::outs() << llvm::format("final loss %.6g grad_norm %.6g", loss,

@@ -118,8 +118,7 @@ struct MapMatmulPattern : OpRewritePattern<linalg::MatmulOp> {
         });
     for (int64_t i = 0; i < threadTile; ++i)
       for (int64_t j = 0; j < threadTile; ++j) {
-        Value inside =
-            arith::AndIOp::create(b, rowInside[i], colInside[j]);
+        Value inside = arith::AndIOp::create(b, rowInside[i], colInside[j]);
         auto ifOp = scf::IfOp::create(b, inside, /*withElseRegion=*/false);
         OpBuilder::InsertionGuard storeGuard(rewriter);
         rewriter.setInsertionPointToStart(&ifOp.getThenRegion().front());

@@ -115,14 +115,13 @@ Value mlir::qopt::emitQuantizeScalar(ImplicitLocOpBuilder &b, Value value,
   Value biasedExp = ib.shr(abs, ib.c32(23));
   Value effExp = ib.umax(biasedExp, ib.c32(1));
   // The hidden bit is set for normal inputs only.
-  Value hidden = ib.shl(ib.select(ib.cmp(P::ne, biasedExp, ib.c32(0)),
-                                  ib.c32(1), ib.c32(0)),
-                        ib.c32(23));
+  Value hidden = ib.shl(
+      ib.select(ib.cmp(P::ne, biasedExp, ib.c32(0)), ib.c32(1), ib.c32(0)),
+      ib.c32(23));
   Value sig = ib.bor(ib.band(abs, ib.c32(0x007fffffu)), hidden);
   // d = (23 - M) + max(0, emin + 127 - be'); signed arithmetic on small ints.
-  Value belowNormal =
-      ib.smax(ib.sub(ib.c32(static_cast<uint32_t>(minExp + 127)), effExp),
-              ib.c32(0));
+  Value belowNormal = ib.smax(
+      ib.sub(ib.c32(static_cast<uint32_t>(minExp + 127)), effExp), ib.c32(0));
   Value drop = ib.add(ib.c32(23 - manBits), belowNormal);
 
   // Near path, d <= 24.
@@ -140,11 +139,11 @@ Value mlir::qopt::emitQuantizeScalar(ImplicitLocOpBuilder &b, Value value,
     Value rem = ib.band(sig, lowMask);
     Value keptOdd = ib.cmp(P::ne, ib.band(sig, unit), ib.c32(0));
     Value above = ib.cmp(P::ugt, rem, half);
-    Value tieToOdd = arith::AndIOp::create(b, ib.cmp(P::eq, rem, half),
-                                           keptOdd);
-    Value roundUp = arith::AndIOp::create(
-        b, ib.cmp(P::ne, dn, ib.c32(0)),
-        arith::OrIOp::create(b, above, tieToOdd));
+    Value tieToOdd =
+        arith::AndIOp::create(b, ib.cmp(P::eq, rem, half), keptOdd);
+    Value roundUp =
+        arith::AndIOp::create(b, ib.cmp(P::ne, dn, ib.c32(0)),
+                              arith::OrIOp::create(b, above, tieToOdd));
     roundedSig = ib.select(roundUp, ib.add(truncated, unit), truncated);
     break;
   }
@@ -166,15 +165,14 @@ Value mlir::qopt::emitQuantizeScalar(ImplicitLocOpBuilder &b, Value value,
   // realised as randomBits < sig * 2^(32 - d).
   Value magnitude = nearBits;
   if (rounding == RoundingMode::stochastic) {
-    Value shlAmount = ib.umin(ib.smax(ib.sub(ib.c32(32), drop), ib.c32(0)),
-                              ib.c32(31));
-    Value shrAmount = ib.umin(ib.smax(ib.sub(drop, ib.c32(32)), ib.c32(0)),
-                              ib.c32(31));
+    Value shlAmount =
+        ib.umin(ib.smax(ib.sub(ib.c32(32), drop), ib.c32(0)), ib.c32(31));
+    Value shrAmount =
+        ib.umin(ib.smax(ib.sub(drop, ib.c32(32)), ib.c32(0)), ib.c32(31));
     Value threshold = ib.select(ib.cmp(P::ult, drop, ib.c32(32)),
                                 ib.shl(sig, shlAmount), ib.shr(sig, shrAmount));
     Value deepUp = ib.cmp(P::ult, randomBits, threshold);
-    Value deepBits =
-        ib.select(deepUp, ib.c32(minSubnormalBits), ib.c32(0));
+    Value deepBits = ib.select(deepUp, ib.c32(minSubnormalBits), ib.c32(0));
     magnitude = ib.select(ib.cmp(P::ule, drop, ib.c32(24)), nearBits, deepBits);
   } else {
     magnitude =

@@ -42,7 +42,8 @@ struct QuantizeOpLowering : OpConversionPattern<QuantizeOp> {
         dynamicSizes.push_back(size);
         sizes.push_back(size);
       } else {
-        sizes.push_back(arith::ConstantIndexOp::create(b, type.getDimSize(dim)));
+        sizes.push_back(
+            arith::ConstantIndexOp::create(b, type.getDimSize(dim)));
       }
     }
     Value init = tensor::EmptyOp::create(b, type.getShape(),
@@ -50,9 +51,9 @@ struct QuantizeOpLowering : OpConversionPattern<QuantizeOp> {
 
     bool stochastic = op.getRounding() == RoundingMode::stochastic;
     // Loop-invariant part of the hash, computed once outside the loop.
-    Value key = stochastic ? emitStochasticKey(b, adaptor.getSeed(),
-                                               adaptor.getStep())
-                           : Value();
+    Value key = stochastic
+                    ? emitStochasticKey(b, adaptor.getSeed(), adaptor.getStep())
+                    : Value();
 
     AffineMap identity = b.getMultiDimIdentityMap(rank);
     SmallVector<utils::IteratorType> iterators(rank,

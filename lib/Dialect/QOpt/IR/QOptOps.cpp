@@ -36,8 +36,8 @@ static std::string formatValue(float value) {
 static LogicalResult verifyUnitInterval(Operation *op, StringRef name,
                                         float value) {
   if (!(value >= 0.0f && value < 1.0f))
-    return op->emitOpError() << "expects " << name
-                             << " in [0, 1), got " << formatValue(value);
+    return op->emitOpError()
+           << "expects " << name << " in [0, 1), got " << formatValue(value);
   return success();
 }
 
@@ -45,9 +45,9 @@ static LogicalResult verifyUnitInterval(Operation *op, StringRef name,
 static LogicalResult verifyNonNegative(Operation *op, StringRef name,
                                        float value) {
   if (!std::isfinite(value) || value < 0.0f)
-    return op->emitOpError() << "expects " << name
-                             << " to be finite and non-negative, got "
-                             << formatValue(value);
+    return op->emitOpError()
+           << "expects " << name << " to be finite and non-negative, got "
+           << formatValue(value);
   return success();
 }
 
@@ -55,9 +55,9 @@ static LogicalResult verifyNonNegative(Operation *op, StringRef name,
 static LogicalResult verifyPositive(Operation *op, StringRef name,
                                     float value) {
   if (!std::isfinite(value) || value <= 0.0f)
-    return op->emitOpError() << "expects " << name
-                             << " to be finite and positive, got "
-                             << formatValue(value);
+    return op->emitOpError()
+           << "expects " << name << " to be finite and positive, got "
+           << formatValue(value);
   return success();
 }
 
@@ -130,8 +130,8 @@ LogicalResult MuonUpdateOp::verify() {
                        "got rank ")
            << type.getRank();
   if (failed(verifyNonNegative(op, "lr", getLr().convertToFloat())) ||
-      failed(verifyUnitInterval(op, "momentum",
-                                getMomentum().convertToFloat())) ||
+      failed(
+          verifyUnitInterval(op, "momentum", getMomentum().convertToFloat())) ||
       failed(verifyPositive(op, "epsilon", getEpsilon().convertToFloat())) ||
       failed(verifyNonNegative(op, "weight_decay",
                                getWeightDecay().convertToFloat())))
