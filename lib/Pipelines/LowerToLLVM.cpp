@@ -20,7 +20,8 @@
 //   vector.contract. The cache loops run N, K, M: each K x N panel of B is
 //   packed once into a stack buffer laid out [N/nr][K][nr], so the
 //   micro-kernel streams B contiguously instead of one row (4 KiB apart for
-//   1024 columns) per k. After bufferization the accumulator's transfers are
+//   1024 columns) per k; each M x K block of A is packed [M/mr][K][mr] and
+//   the register loops run N-outer, so a K x nr strip of B stays in L1. After bufferization the accumulator's transfers are
 //   hoisted out of the K loop, and each contraction is lowered to outer
 //   products (one broadcast-FMA per row), so the micro-kernel keeps an
 //   mr x nr block of C in vector registers.
@@ -85,12 +86,14 @@ static int64_t fullTile(int64_t size, int64_t tile) {
 /// Tiles `op` by `sizes` (0 = untiled) with scf.for loops; returns the tiled
 /// op or null.
 static Operation *tile(RewriterBase &rewriter, Operation *op,
-                       ArrayRef<int64_t> sizes) {
+                       ArrayRef<int64_t> sizes,
+                       ArrayRef<int64_t> interchange = {}) {
   // Nothing to tile (tileUsingSCF would still rebuild the op).
   if (llvm::all_of(sizes, [](int64_t size) { return size == 0; }))
     return op;
   scf::SCFTilingOptions options;
   options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), sizes));
+  options.setInterchange(interchange);
   rewriter.setInsertionPoint(op);
   FailureOr<scf::SCFTilingResult> result =
       scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
@@ -183,6 +186,65 @@ struct TileAndVectorizeMatmulsPass
         ->getResult(0);
   }
 
+  /// Packs the A operand of `matmul` (an M x K cache block) into
+  /// [M/mr][K][mr] in front of it; returns the packed tensor or null.
+  Value packA(RewriterBase &rewriter, Operation *matmul, int64_t mr) {
+    auto aType = dyn_cast<RankedTensorType>(matmul->getOperand(0).getType());
+    if (!aType || !aType.hasStaticShape() || aType.getRank() != 2)
+      return nullptr;
+    int64_t m = aType.getDimSize(0), k = aType.getDimSize(1);
+    int64_t bytes = m * k * (aType.getElementTypeBitWidth() / 8);
+    if (m % mr != 0 || bytes > kMaxPackedPanelBytes)
+      return nullptr;
+    Location loc = matmul->getLoc();
+    Type element = aType.getElementType();
+    rewriter.setInsertionPoint(matmul);
+    Value buffer =
+        packBuffer(rewriter, MemRefType::get({m / mr, k, mr}, element));
+    Value dest = bufferization::ToTensorOp::create(
+        rewriter, loc, RankedTensorType::get({m / mr, k, mr}, element),
+        buffer, /*restrict=*/true, /*writable=*/true);
+    Value expanded = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({m / mr, mr, k}, element),
+        matmul->getOperand(0), ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    return linalg::TransposeOp::create(rewriter, loc, expanded, dest,
+                                       ArrayRef<int64_t>{0, 2, 1})
+        ->getResult(0);
+  }
+
+  /// Makes the register tile `micro` read its mr x 1 column of A from the
+  /// packed block (mr consecutive elements) instead of from `block`.
+  static bool readFromPackedA(RewriterBase &rewriter, Operation *micro,
+                              Value block, Value packed, int64_t mr) {
+    auto slice = micro->getOperand(0).getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || !isZeroOffsetSliceOf(slice.getSource(), block))
+      return false;
+    SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
+    auto type = cast<RankedTensorType>(slice.getType());
+    if (!type.hasStaticShape() || type.getShape() != ArrayRef<int64_t>{mr, 1})
+      return false;
+    Location loc = slice.getLoc();
+    rewriter.setInsertionPoint(slice);
+    Value row = getValueOrCreateConstantIndexOp(rewriter, loc, offsets[0]);
+    Value strip = arith::DivUIOp::create(
+        rewriter, loc, row, arith::ConstantIndexOp::create(rewriter, loc, mr));
+    SmallVector<OpFoldResult> packedOffsets = {strip, offsets[1],
+                                               rewriter.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1),
+                                       rewriter.getIndexAttr(1),
+                                       rewriter.getIndexAttr(mr)};
+    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+    Value column = tensor::ExtractSliceOp::create(
+        rewriter, loc, RankedTensorType::get({mr}, type.getElementType()),
+        packed, packedOffsets, sizes, strides);
+    Value expanded = tensor::ExpandShapeOp::create(
+        rewriter, loc, type, column, ArrayRef<ReassociationIndices>{{0, 1}});
+    rewriter.modifyOpInPlace(micro, [&] { micro->setOperand(0, expanded); });
+    if (slice->use_empty())
+      rewriter.eraseOp(slice);
+    return true;
+  }
+
   /// Makes the register tile `micro` read its 1 x nr row of B from the
   /// packed panel instead of from `panel` (the unpacked B operand the
   /// register tiles were cut from). Returns whether it did.
@@ -249,9 +311,18 @@ struct TileAndVectorizeMatmulsPass
       Operation *tiled = tile(rewriter, panel, {cache[0], 0, 0});
       if (!tiled)
         continue;
-      Operation *micro = tile(rewriter, tiled, regs);
+      Value packedA =
+          packed && regs[2] == 1 ? packA(rewriter, tiled, regs[0]) : Value();
+      Value unpackedA = tiled->getOperand(0);
+      // With A packed too, register tiles run N-outer: B's K x nr strip
+      // stays in L1 while A's contiguous micro-panels stream from L2.
+      Operation *micro =
+          packedA ? tile(rewriter, tiled, regs, {1, 0, 2})
+                  : tile(rewriter, tiled, regs);
       if (!micro)
         continue;
+      if (packedA)
+        readFromPackedA(rewriter, micro, unpackedA, packedA, regs[0]);
       if (packed)
         readFromPacked(rewriter, micro, unpacked, packed, regs[1]);
       rewriter.setInsertionPoint(micro);
