@@ -68,16 +68,22 @@ def main():
                                     f"{label.split()[0]}.csv")
             formats, loss, norm, accuracy = run(
                 qopt_run, example, iterations, options + extra, csv_path)
+            # One entry per component; several tensors (an MLP's layers,
+            # Muon's matrices and Adam's biases) may differ: "a/b".
             short = {"weight": "W", "grad": "G", "first_moment": "M",
                      "second_moment": "V"}
-            shown = ", ".join(
-                short[f.split(" quantized to ")[0]] + " " +
-                f.split(" quantized to ")[1].split(" rounding")[0]
-                .replace("#qopt.format<", "").rstrip(">")
-                for f in formats) or "-"
+            chosen = {}
+            for f in formats:
+                component, rest = f.split(" quantized to ")
+                fmt = rest.split(" rounding")[0]
+                fmt = fmt.replace("#qopt.format<", "").rstrip(">")
+                chosen.setdefault(short[component], [])
+                if fmt not in chosen[short[component]]:
+                    chosen[short[component]].append(fmt)
+            shown = ", ".join(f"{c} {'/'.join(chosen[c])}" for c in "WGMV"
+                              if c in chosen) or "-"
             if label.startswith("theorem"):
-                for f in formats:
-                    print(f"   {f}")
+                print(f"   the theorem's formats: {shown}")
             table.append(f"| {name} | {label} | {shown} | {loss:.4g} | "
                          f"{norm:.4g} | "
                          + (f"{accuracy:.3f}" if accuracy is not None
