@@ -21,10 +21,10 @@
 //   packed once into a stack buffer laid out [N/nr][K][nr], so the
 //   micro-kernel streams B contiguously instead of one row (4 KiB apart for
 //   1024 columns) per k; each M x K block of A is packed [M/mr][K][mr] and
-//   the register loops run N-outer, so a K x nr strip of B stays in L1. After bufferization the accumulator's transfers are
-//   hoisted out of the K loop, and each contraction is lowered to outer
-//   products (one broadcast-FMA per row), so the micro-kernel keeps an
-//   mr x nr block of C in vector registers.
+//   the register loops run N-outer, so a K x nr strip of B stays in L1. After
+//   bufferization the accumulator's transfers are hoisted out of the K loop,
+//   and each contraction is lowered to outer products (one broadcast-FMA per
+//   row), so the micro-kernel keeps an mr x nr block of C in vector registers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -138,10 +138,10 @@ struct TileAndVectorizeMatmulsPass
     return "qopt-tile-and-vectorize-matmuls";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<arith::ArithDialect, bufferization::BufferizationDialect,
-                    linalg::LinalgDialect, memref::MemRefDialect,
-                    scf::SCFDialect, tensor::TensorDialect,
-                    vector::VectorDialect>();
+    registry
+        .insert<arith::ArithDialect, bufferization::BufferizationDialect,
+                linalg::LinalgDialect, memref::MemRefDialect, scf::SCFDialect,
+                tensor::TensorDialect, vector::VectorDialect>();
   }
 
   /// Returns the packing buffer of `type`, one per function and shape (the
@@ -152,8 +152,8 @@ struct TileAndVectorizeMatmulsPass
     if (!buffer) {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPointToStart(&getOperation().getBody().front());
-      buffer = memref::AllocaOp::create(rewriter, getOperation().getLoc(),
-                                        type, rewriter.getI64IntegerAttr(64));
+      buffer = memref::AllocaOp::create(rewriter, getOperation().getLoc(), type,
+                                        rewriter.getI64IntegerAttr(64));
     }
     return buffer;
   }
@@ -176,8 +176,8 @@ struct TileAndVectorizeMatmulsPass
     // A writable, restrict view of the buffer: one-shot bufferization then
     // writes the transpose straight into it instead of a fresh allocation.
     Value dest = bufferization::ToTensorOp::create(
-        rewriter, loc, RankedTensorType::get({n / nr, k, nr}, element),
-        buffer, /*restrict=*/true, /*writable=*/true);
+        rewriter, loc, RankedTensorType::get({n / nr, k, nr}, element), buffer,
+        /*restrict=*/true, /*writable=*/true);
     Value expanded = tensor::ExpandShapeOp::create(
         rewriter, loc, RankedTensorType::get({k, n / nr, nr}, element),
         matmul.getInputs()[1], ArrayRef<ReassociationIndices>{{0}, {1, 2}});
@@ -202,8 +202,8 @@ struct TileAndVectorizeMatmulsPass
     Value buffer =
         packBuffer(rewriter, MemRefType::get({m / mr, k, mr}, element));
     Value dest = bufferization::ToTensorOp::create(
-        rewriter, loc, RankedTensorType::get({m / mr, k, mr}, element),
-        buffer, /*restrict=*/true, /*writable=*/true);
+        rewriter, loc, RankedTensorType::get({m / mr, k, mr}, element), buffer,
+        /*restrict=*/true, /*writable=*/true);
     Value expanded = tensor::ExpandShapeOp::create(
         rewriter, loc, RankedTensorType::get({m / mr, mr, k}, element),
         matmul->getOperand(0), ArrayRef<ReassociationIndices>{{0, 1}, {2}});
@@ -260,10 +260,10 @@ struct TileAndVectorizeMatmulsPass
     Location loc = slice.getLoc();
     rewriter.setInsertionPoint(slice);
     // Column offset n (a multiple of nr) -> strip n / nr.
-    Value column =
-        getValueOrCreateConstantIndexOp(rewriter, loc, offsets[1]);
+    Value column = getValueOrCreateConstantIndexOp(rewriter, loc, offsets[1]);
     Value strip = arith::DivUIOp::create(
-        rewriter, loc, column, arith::ConstantIndexOp::create(rewriter, loc, nr));
+        rewriter, loc, column,
+        arith::ConstantIndexOp::create(rewriter, loc, nr));
     SmallVector<OpFoldResult> packedOffsets = {strip, offsets[0],
                                                rewriter.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1),
@@ -304,9 +304,9 @@ struct TileAndVectorizeMatmulsPass
       Operation *panel = tile(rewriter, matmul, {0, cache[1], cache[2]});
       if (!panel)
         continue;
-      Value packed = regs[2] == 1
-                         ? packB(rewriter, cast<linalg::MatmulOp>(panel), regs[1])
-                         : Value();
+      Value packed =
+          regs[2] == 1 ? packB(rewriter, cast<linalg::MatmulOp>(panel), regs[1])
+                       : Value();
       Value unpacked = panel->getOperand(1);
       Operation *tiled = tile(rewriter, panel, {cache[0], 0, 0});
       if (!tiled)
@@ -316,9 +316,8 @@ struct TileAndVectorizeMatmulsPass
       Value unpackedA = tiled->getOperand(0);
       // With A packed too, register tiles run N-outer: B's K x nr strip
       // stays in L1 while A's contiguous micro-panels stream from L2.
-      Operation *micro =
-          packedA ? tile(rewriter, tiled, regs, {1, 0, 2})
-                  : tile(rewriter, tiled, regs);
+      Operation *micro = packedA ? tile(rewriter, tiled, regs, {1, 0, 2})
+                                 : tile(rewriter, tiled, regs);
       if (!micro)
         continue;
       if (packedA)
