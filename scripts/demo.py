@@ -20,7 +20,7 @@ TASKS = [
     ("Rosenbrock 8x8, Muon", "examples/rosenbrock-matrix-muon.mlir", 1000, []),
     ("Fashion-MNIST MLP, Adam", "examples/fashion-mlp-adam.mlir", 300,
      ["--eval-examples=2000"]),
-    ("Fashion-MNIST MLP, Muon", "examples/fashion-mlp-muon.mlir", 150,
+    ("Fashion-MNIST MLP, Muon", "examples/fashion-mlp-muon.mlir", 300,
      ["--eval-examples=2000"]),
 ]
 

@@ -48,7 +48,8 @@ def tasks(root, quick):
              "muon", 2000 // scale, False),
         Task("mlp-adam", "examples/fashion-mlp-adam.mlir", "adam",
              600 // scale, True, ["--eval-examples=2000"]),
-        # Muon's Newton-Schulz makes a step ~30x dearer than Adam's here.
+        # 300 steps, as in docs/Experiments.md (Newton-Schulz makes a Muon
+        # step several times dearer than an Adam step).
         Task("mlp-muon", "examples/fashion-mlp-muon.mlir", "muon",
              300 // scale, True, ["--eval-examples=2000"]),
     ]
