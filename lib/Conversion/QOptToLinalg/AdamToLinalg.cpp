@@ -115,21 +115,7 @@ struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
                                              boundary.apply(bb, qvOut, v1)});
         });
 
-    // Absorbed producers have no use left once the update is gone; collect
-    // them before replacing it.
-    SmallVector<QuantizeOp> producers;
-    for (Value operand :
-         {op.getWeight(), op.getGrad(), op.getMoment1(), op.getMoment2()})
-      if (QuantizeOp producer = getAbsorbedProducer(operand))
-        producers.push_back(producer);
-    // Absorbed consumers now read the fused loop's results directly.
-    QuantizeOp consumers[] = {wOut, mOut, vOut};
-    for (auto [consumer, result] : llvm::zip(consumers, generic.getResults()))
-      if (consumer)
-        rewriter.replaceOp(consumer, result);
-    rewriter.replaceOp(op, generic.getResults());
-    for (QuantizeOp producer : producers)
-      rewriter.eraseOp(producer);
+    replaceFusedUpdate(rewriter, op, generic.getResults(), {wOut, mOut, vOut});
     return success();
   }
 };

@@ -15,92 +15,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
-#include <cstring>
-
 using namespace mlir;
 using namespace mlir::qopt;
-
-static uint32_t floatBits(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  return bits;
-}
-
-/// qopt.quantize for formats with f32's exponent range and at least one
-/// mantissa bit (bf16, tf32, e8mM with M >= 1), bit-identical to
-/// emitQuantizeScalar's general path (test/Integration/fused-quantize-
-/// equivalence.mlir checks it). There the number of dropped bits d = 23 - M
-/// is a constant, the path below the subnormal range is unreachable, and
-/// because (be' - 1) << 23 is a multiple of the quantum (and bit d < 23 is a
-/// mantissa bit), rounding the magnitude's bit pattern directly equals
-/// rounding the significand and re-adding the exponent. The fused optimizer
-/// loops reach memory speed only with this shorter form.
-static Value emitF32RangeQuantize(ImplicitLocOpBuilder &b, Value value,
-                                  FloatFormatAttr format, RoundingMode rounding,
-                                  Value randomBits) {
-  using P = arith::CmpIPredicate;
-  auto c32 = [&](uint32_t v) -> Value {
-    return arith::ConstantIntOp::create(b, b.getI32Type(),
-                                        static_cast<int32_t>(v));
-  };
-  auto band = [&](Value x, Value y) -> Value {
-    return arith::AndIOp::create(b, x, y);
-  };
-  auto add = [&](Value x, Value y) -> Value {
-    return arith::AddIOp::create(b, x, y);
-  };
-  auto select = [&](P predicate, Value x, uint32_t bound, uint32_t then,
-                    Value otherwise) -> Value {
-    return arith::SelectOp::create(
-        b, arith::CmpIOp::create(b, predicate, x, c32(bound)), c32(then),
-        otherwise);
-  };
-  const int drop = 23 - static_cast<int>(format.getManBits());
-  const bool saturate = format.getOverflow() == OverflowPolicy::saturate;
-  const uint32_t kSignMask = 0x80000000u, kInfBits = 0x7f800000u;
-  const uint32_t kQuietNaN = 0x7fc00000u;
-  const uint32_t maxFiniteBits = floatBits(format.getLargestFinite());
-  const uint32_t minNormalBits = floatBits(format.getSmallestNormal());
-
-  Value bits = arith::BitcastOp::create(b, b.getI32Type(), value);
-  Value sign = band(bits, c32(kSignMask));
-  Value abs = band(bits, c32(~kSignMask));
-  Value magnitude = abs;
-  if (drop > 0) {
-    const uint32_t unit = 1u << drop, lowMask = unit - 1u;
-    switch (rounding) {
-    case RoundingMode::toward_zero:
-      magnitude = band(abs, c32(~lowMask));
-      break;
-    case RoundingMode::nearest_even: {
-      // Adding half - 1 plus the kept LSB carries exactly when the
-      // remainder is above half, or equal to it with an odd kept part.
-      Value keptLsb = band(arith::ShRUIOp::create(b, abs, c32(drop)), c32(1));
-      Value biased = add(abs, add(c32((unit >> 1) - 1u), keptLsb));
-      magnitude = band(biased, c32(~lowMask));
-      break;
-    }
-    case RoundingMode::stochastic:
-      magnitude = band(add(abs, band(randomBits, c32(lowMask))), c32(~lowMask));
-      break;
-    }
-  }
-  if (format.getSubnormals() == SubnormalPolicy::flush)
-    magnitude = select(P::ult, magnitude, minNormalBits, 0, magnitude);
-  // Overflow and infinities. With the default `inf` policy nothing needs
-  // doing: every result is a multiple of the quantum, so a rounded finite
-  // value beyond the largest finite one is exactly the infinity pattern
-  // (rounding toward zero never gets there), and an infinite input stays
-  // infinite. `saturate` clamps both to the largest finite value.
-  if (saturate) {
-    magnitude =
-        select(P::ugt, magnitude, maxFiniteBits, maxFiniteBits, magnitude);
-    magnitude = select(P::eq, abs, kInfBits, maxFiniteBits, magnitude);
-  }
-  magnitude = select(P::ugt, abs, kInfBits, kQuietNaN, magnitude);
-  return arith::BitcastOp::create(b, b.getF32Type(),
-                                  arith::OrIOp::create(b, sign, magnitude));
-}
 
 static bool isOptimizerUpdate(Operation *op) {
   return isa_and_nonnull<AdamUpdateOp, MuonUpdateOp>(op);
@@ -147,6 +63,23 @@ QuantizeOp mlir::qopt::getAbsorbedProducer(Value operand) {
 bool mlir::qopt::isAbsorbedByOptimizerUpdate(QuantizeOp op) {
   return getAbsorbedConsumer(op.getInput()) == op ||
          getAbsorbedProducer(op.getResult()) == op;
+}
+
+void mlir::qopt::replaceFusedUpdate(RewriterBase &rewriter, Operation *update,
+                                    ValueRange results,
+                                    ArrayRef<QuantizeOp> consumers) {
+  // Collect the absorbed producers before the update, their only user, goes.
+  SmallVector<QuantizeOp> producers;
+  for (Value operand : update->getOperands())
+    if (QuantizeOp producer = getAbsorbedProducer(operand))
+      producers.push_back(producer);
+  // Absorbed consumers now read the fused loop's results directly.
+  for (auto [consumer, result] : llvm::zip(consumers, results))
+    if (consumer)
+      rewriter.replaceOp(consumer, result);
+  rewriter.replaceOp(update, results);
+  for (QuantizeOp producer : producers)
+    rewriter.eraseOp(producer);
 }
 
 BoundaryQuantization::BoundaryQuantization(ImplicitLocOpBuilder &b,
@@ -201,22 +134,14 @@ Value BoundaryQuantization::apply(ImplicitLocOpBuilder &bb,
     return value;
   Value randomBits;
   if (fused.rounding == RoundingMode::stochastic) {
-    if (!linearIndex) {
-      // Row-major linear index, the counter of qopt.quantize's hash.
-      Value linear = rank == 0
-                         ? arith::ConstantIndexOp::create(bb, 0).getResult()
-                         : linalg::IndexOp::create(bb, 0).getResult();
-      for (int64_t dim = 1; dim < rank; ++dim)
-        linear = arith::AddIOp::create(
-            bb, arith::MulIOp::create(bb, linear, sizes[dim]),
-            linalg::IndexOp::create(bb, dim));
-      linearIndex = arith::IndexCastUIOp::create(bb, bb.getI64Type(), linear);
-    }
+    if (!linearIndex)
+      linearIndex = emitRowMajorIndex(bb, sizes);
     randomBits = emitStochasticBits(bb, fused.key, linearIndex);
   }
-  if (fused.format.getExpBits() == 8 && fused.format.getManBits() >= 1)
-    return emitF32RangeQuantize(bb, value, fused.format, fused.rounding,
-                                randomBits);
+  // The fused optimizer loops reach memory speed only with the shorter form.
+  if (hasF32ExponentRange(fused.format))
+    return emitF32RangeQuantizeScalar(bb, value, fused.format, fused.rounding,
+                                      randomBits);
   return emitQuantizeScalar(bb, value, fused.format, fused.rounding,
                             randomBits);
 }

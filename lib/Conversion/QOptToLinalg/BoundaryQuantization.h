@@ -36,6 +36,13 @@ QuantizeOp getAbsorbedProducer(Value operand);
 /// seed and step are available before the update.
 QuantizeOp getAbsorbedConsumer(Value result);
 
+/// Finishes the rewrite of an optimizer update fused with its boundary
+/// quantizations: `consumers[i]` (when absorbed) and the update's result i
+/// are replaced by `results[i]`, and the absorbed producers of its operands,
+/// left without uses, are erased.
+void replaceFusedUpdate(RewriterBase &rewriter, Operation *update,
+                        ValueRange results, ArrayRef<QuantizeOp> consumers);
+
 /// One absorbed quantization, ready to be emitted in a loop body.
 struct FusedQuantize {
   FloatFormatAttr format;

@@ -237,18 +237,9 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
                                   ValueRange{boundary.apply(bb, qwOut, w1)});
         });
 
-    SmallVector<QuantizeOp> producers;
-    for (Value operand : {op.getWeight(), op.getGrad(), op.getMomentumBuffer()})
-      if (QuantizeOp producer = getAbsorbedProducer(operand))
-        producers.push_back(producer);
-    Value results[] = {update.getResult(0), momentum.getResult(0)};
-    QuantizeOp consumers[] = {wOut, bOut};
-    for (auto [consumer, result] : llvm::zip(consumers, results))
-      if (consumer)
-        rewriter.replaceOp(consumer, result);
-    rewriter.replaceOp(op, results);
-    for (QuantizeOp producer : producers)
-      rewriter.eraseOp(producer);
+    replaceFusedUpdate(rewriter, op,
+                       {update.getResult(0), momentum.getResult(0)},
+                       {wOut, bOut});
     return success();
   }
 };

@@ -22,6 +22,7 @@
 #include "qopt/Numerics/CounterHash.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 
 #include <cmath>
 #include <cstring>
@@ -203,4 +204,98 @@ Value mlir::qopt::emitQuantizeScalar(ImplicitLocOpBuilder &b, Value value,
 
   Value resultBits = ib.bor(sign, magnitude);
   return arith::BitcastOp::create(b, b.getF32Type(), resultBits);
+}
+
+bool mlir::qopt::hasF32ExponentRange(FloatFormatAttr format) {
+  return format.getExpBits() == 8 && format.getManBits() >= 1;
+}
+
+/// The rounding for formats with f32's exponent range and at least one
+/// mantissa bit (bf16, tf32, e8mM with M >= 1), bit-identical to
+/// emitQuantizeScalar's general path (test/Integration/fused-quantize-
+/// equivalence.mlir checks it). There the number of dropped bits d = 23 - M
+/// is a constant, the path below the subnormal range is unreachable, and
+/// because (be' - 1) << 23 is a multiple of the quantum (and bit d < 23 is a
+/// mantissa bit), rounding the magnitude's bit pattern directly equals
+/// rounding the significand and re-adding the exponent.
+Value mlir::qopt::emitF32RangeQuantizeScalar(ImplicitLocOpBuilder &b,
+                                             Value value,
+                                             FloatFormatAttr format,
+                                             RoundingMode rounding,
+                                             Value randomBits) {
+  assert(hasF32ExponentRange(format) && "needs e8mM with M >= 1");
+  using P = arith::CmpIPredicate;
+  auto c32 = [&](uint32_t v) -> Value {
+    return arith::ConstantIntOp::create(b, b.getI32Type(),
+                                        static_cast<int32_t>(v));
+  };
+  auto band = [&](Value x, Value y) -> Value {
+    return arith::AndIOp::create(b, x, y);
+  };
+  auto add = [&](Value x, Value y) -> Value {
+    return arith::AddIOp::create(b, x, y);
+  };
+  auto select = [&](P predicate, Value x, uint32_t bound, uint32_t then,
+                    Value otherwise) -> Value {
+    return arith::SelectOp::create(
+        b, arith::CmpIOp::create(b, predicate, x, c32(bound)), c32(then),
+        otherwise);
+  };
+  const int drop = 23 - static_cast<int>(format.getManBits());
+  const bool saturate = format.getOverflow() == OverflowPolicy::saturate;
+  const uint32_t kSignMask = 0x80000000u, kInfBits = 0x7f800000u;
+  const uint32_t kQuietNaN = 0x7fc00000u;
+  const uint32_t maxFiniteBits = floatBits(format.getLargestFinite());
+  const uint32_t minNormalBits = floatBits(format.getSmallestNormal());
+
+  Value bits = arith::BitcastOp::create(b, b.getI32Type(), value);
+  Value sign = band(bits, c32(kSignMask));
+  Value abs = band(bits, c32(~kSignMask));
+  Value magnitude = abs;
+  if (drop > 0) {
+    const uint32_t unit = 1u << drop, lowMask = unit - 1u;
+    switch (rounding) {
+    case RoundingMode::toward_zero:
+      magnitude = band(abs, c32(~lowMask));
+      break;
+    case RoundingMode::nearest_even: {
+      // Adding half - 1 plus the kept LSB carries exactly when the
+      // remainder is above half, or equal to it with an odd kept part.
+      Value keptLsb = band(arith::ShRUIOp::create(b, abs, c32(drop)), c32(1));
+      Value biased = add(abs, add(c32((unit >> 1) - 1u), keptLsb));
+      magnitude = band(biased, c32(~lowMask));
+      break;
+    }
+    case RoundingMode::stochastic:
+      magnitude = band(add(abs, band(randomBits, c32(lowMask))), c32(~lowMask));
+      break;
+    }
+  }
+  if (format.getSubnormals() == SubnormalPolicy::flush)
+    magnitude = select(P::ult, magnitude, minNormalBits, 0, magnitude);
+  // Overflow and infinities. With the default `inf` policy nothing needs
+  // doing: every result is a multiple of the quantum, so a rounded finite
+  // value beyond the largest finite one is exactly the infinity pattern
+  // (rounding toward zero never gets there), and an infinite input stays
+  // infinite. `saturate` clamps both to the largest finite value.
+  if (saturate) {
+    magnitude =
+        select(P::ugt, magnitude, maxFiniteBits, maxFiniteBits, magnitude);
+    magnitude = select(P::eq, abs, kInfBits, maxFiniteBits, magnitude);
+  }
+  magnitude = select(P::ugt, abs, kInfBits, kQuietNaN, magnitude);
+  return arith::BitcastOp::create(b, b.getF32Type(),
+                                  arith::OrIOp::create(b, sign, magnitude));
+}
+
+Value mlir::qopt::emitRowMajorIndex(ImplicitLocOpBuilder &b,
+                                    ArrayRef<Value> sizes) {
+  Value linear = sizes.empty()
+                     ? arith::ConstantIndexOp::create(b, 0).getResult()
+                     : linalg::IndexOp::create(b, 0).getResult();
+  for (int64_t dim = 1, rank = sizes.size(); dim < rank; ++dim)
+    linear =
+        arith::AddIOp::create(b, arith::MulIOp::create(b, linear, sizes[dim]),
+                              linalg::IndexOp::create(b, dim));
+  return arith::IndexCastUIOp::create(b, b.getI64Type(), linear);
 }

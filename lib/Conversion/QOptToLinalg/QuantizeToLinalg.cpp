@@ -66,19 +66,9 @@ struct QuantizeOpLowering : OpConversionPattern<QuantizeOp> {
         [&](OpBuilder &nested, Location loc, ValueRange args) {
           ImplicitLocOpBuilder bb(loc, nested);
           Value randomBits;
-          if (stochastic) {
-            // Row-major linear index of the element.
-            Value linear = linalg::IndexOp::create(bb, 0);
-            for (int64_t dim = 1; dim < rank; ++dim)
-              linear = arith::AddIOp::create(
-                  bb, arith::MulIOp::create(bb, linear, sizes[dim]),
-                  linalg::IndexOp::create(bb, dim));
-            if (rank == 0)
-              linear = arith::ConstantIndexOp::create(bb, 0);
-            Value index64 =
-                arith::IndexCastUIOp::create(bb, bb.getI64Type(), linear);
-            randomBits = emitStochasticBits(bb, key, index64);
-          }
+          if (stochastic)
+            randomBits =
+                emitStochasticBits(bb, key, emitRowMajorIndex(bb, sizes));
           Value result =
               emitQuantizeScalar(bb, args[0], format, rounding, randomBits);
           linalg::YieldOp::create(bb, result);

@@ -38,6 +38,21 @@ Value emitQuantizeScalar(ImplicitLocOpBuilder &b, Value value,
                          FloatFormatAttr format, RoundingMode rounding,
                          Value randomBits = {});
 
+/// True for formats with f32's exponent range and at least one mantissa bit
+/// (bf16, tf32, e8mM, M >= 1), where emitF32RangeQuantizeScalar applies.
+bool hasF32ExponentRange(FloatFormatAttr format);
+
+/// emitQuantizeScalar for hasF32ExponentRange formats in fewer operations
+/// (rounds the magnitude's bit pattern directly); bit-identical to it.
+Value emitF32RangeQuantizeScalar(ImplicitLocOpBuilder &b, Value value,
+                                 FloatFormatAttr format, RoundingMode rounding,
+                                 Value randomBits = {});
+
+/// Inside a linalg.generic body: the row-major linear index (i64) of the
+/// current element, the counter of stochastic rounding's hash; `sizes` are
+/// the loop's sizes (index values), empty for rank 0.
+Value emitRowMajorIndex(ImplicitLocOpBuilder &b, ArrayRef<Value> sizes);
+
 } // namespace qopt
 } // namespace mlir
 
