@@ -158,57 +158,46 @@ struct TileAndVectorizeMatmulsPass
     return buffer;
   }
 
-  /// Packs the B operand of `matmul` (a K x N cache panel) into
-  /// [N/nr][K][nr] in front of it; returns the packed tensor or null.
-  Value packB(RewriterBase &rewriter, linalg::MatmulOp matmul, int64_t nr) {
-    auto bType = dyn_cast<RankedTensorType>(matmul.getInputs()[1].getType());
-    if (!bType || !bType.hasStaticShape() || bType.getRank() != 2)
+  /// Packs operand `index` of `matmul` (a 2-D static cache block) so that
+  /// each `tile`-wide strip along dimension `tiledDim` is contiguous:
+  /// [D_tiled / tile][D_other][tile]. Returns the packed tensor or null. A is
+  /// packed along M ([M/mr][K][mr]), B along N ([N/nr][K][nr]).
+  Value packOperand(RewriterBase &rewriter, Operation *matmul, unsigned index,
+                    unsigned tiledDim, int64_t tile) {
+    auto type = dyn_cast<RankedTensorType>(matmul->getOperand(index).getType());
+    if (!type || !type.hasStaticShape() || type.getRank() != 2)
       return nullptr;
-    int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
-    int64_t bytes = k * n * (bType.getElementTypeBitWidth() / 8);
-    if (n % nr != 0 || bytes > kMaxPackedPanelBytes)
+    int64_t tiled = type.getDimSize(tiledDim);
+    int64_t other = type.getDimSize(1 - tiledDim);
+    int64_t bytes = tiled * other * (type.getElementTypeBitWidth() / 8);
+    if (tiled % tile != 0 || bytes > kMaxPackedPanelBytes)
       return nullptr;
-    Location loc = matmul.getLoc();
-    Type element = bType.getElementType();
+    Location loc = matmul->getLoc();
+    Type element = type.getElementType();
+    SmallVector<int64_t> packedShape = {tiled / tile, other, tile};
     rewriter.setInsertionPoint(matmul);
-    Value buffer =
-        packBuffer(rewriter, MemRefType::get({n / nr, k, nr}, element));
+    Value buffer = packBuffer(rewriter, MemRefType::get(packedShape, element));
     // A writable, restrict view of the buffer: one-shot bufferization then
     // writes the transpose straight into it instead of a fresh allocation.
     Value dest = bufferization::ToTensorOp::create(
-        rewriter, loc, RankedTensorType::get({n / nr, k, nr}, element), buffer,
+        rewriter, loc, RankedTensorType::get(packedShape, element), buffer,
         /*restrict=*/true, /*writable=*/true);
+    // Split the tiled dimension, then move the strip index first and the
+    // within-strip index last.
+    bool rows = tiledDim == 0;
+    SmallVector<int64_t> expandedShape =
+        rows ? SmallVector<int64_t>{tiled / tile, tile, other}
+             : SmallVector<int64_t>{other, tiled / tile, tile};
+    SmallVector<ReassociationIndices> reassociation =
+        rows ? SmallVector<ReassociationIndices>{{0, 1}, {2}}
+             : SmallVector<ReassociationIndices>{{0}, {1, 2}};
     Value expanded = tensor::ExpandShapeOp::create(
-        rewriter, loc, RankedTensorType::get({k, n / nr, nr}, element),
-        matmul.getInputs()[1], ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+        rewriter, loc, RankedTensorType::get(expandedShape, element),
+        matmul->getOperand(index), reassociation);
+    SmallVector<int64_t> permutation =
+        rows ? SmallVector<int64_t>{0, 2, 1} : SmallVector<int64_t>{1, 0, 2};
     return linalg::TransposeOp::create(rewriter, loc, expanded, dest,
-                                       ArrayRef<int64_t>{1, 0, 2})
-        ->getResult(0);
-  }
-
-  /// Packs the A operand of `matmul` (an M x K cache block) into
-  /// [M/mr][K][mr] in front of it; returns the packed tensor or null.
-  Value packA(RewriterBase &rewriter, Operation *matmul, int64_t mr) {
-    auto aType = dyn_cast<RankedTensorType>(matmul->getOperand(0).getType());
-    if (!aType || !aType.hasStaticShape() || aType.getRank() != 2)
-      return nullptr;
-    int64_t m = aType.getDimSize(0), k = aType.getDimSize(1);
-    int64_t bytes = m * k * (aType.getElementTypeBitWidth() / 8);
-    if (m % mr != 0 || bytes > kMaxPackedPanelBytes)
-      return nullptr;
-    Location loc = matmul->getLoc();
-    Type element = aType.getElementType();
-    rewriter.setInsertionPoint(matmul);
-    Value buffer =
-        packBuffer(rewriter, MemRefType::get({m / mr, k, mr}, element));
-    Value dest = bufferization::ToTensorOp::create(
-        rewriter, loc, RankedTensorType::get({m / mr, k, mr}, element), buffer,
-        /*restrict=*/true, /*writable=*/true);
-    Value expanded = tensor::ExpandShapeOp::create(
-        rewriter, loc, RankedTensorType::get({m / mr, mr, k}, element),
-        matmul->getOperand(0), ArrayRef<ReassociationIndices>{{0, 1}, {2}});
-    return linalg::TransposeOp::create(rewriter, loc, expanded, dest,
-                                       ArrayRef<int64_t>{0, 2, 1})
+                                       permutation)
         ->getResult(0);
   }
 
@@ -305,14 +294,14 @@ struct TileAndVectorizeMatmulsPass
       if (!panel)
         continue;
       Value packed =
-          regs[2] == 1 ? packB(rewriter, cast<linalg::MatmulOp>(panel), regs[1])
-                       : Value();
+          regs[2] == 1 ? packOperand(rewriter, panel, 1, 1, regs[1]) : Value();
       Value unpacked = panel->getOperand(1);
       Operation *tiled = tile(rewriter, panel, {cache[0], 0, 0});
       if (!tiled)
         continue;
-      Value packedA =
-          packed && regs[2] == 1 ? packA(rewriter, tiled, regs[0]) : Value();
+      Value packedA = packed && regs[2] == 1
+                          ? packOperand(rewriter, tiled, 0, 0, regs[0])
+                          : Value();
       Value unpackedA = tiled->getOperand(0);
       // With A packed too, register tiles run N-outer: B's K x nr strip
       // stays in L1 while A's contiguous micro-panels stream from L2.
