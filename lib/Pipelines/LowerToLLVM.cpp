@@ -389,14 +389,24 @@ struct LowerMatmulVectorsPass
 
 } // namespace
 
-void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
-                                          const LowerToLLVMOptions &options) {
-  // qopt -> linalg on tensors, then clean up (hoists loop invariants such as
-  // the stochastic-rounding key and folds constants).
+void mlir::qopt::buildQOptToLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createConvertQOptToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLinalgElementwiseOpFusionPass());
+}
+
+std::unique_ptr<Pass> mlir::qopt::createQOptBufferizePass() {
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  return bufferization::createOneShotBufferizePass(bufferize);
+}
+
+void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                          const LowerToLLVMOptions &options) {
+  buildQOptToLinalgPipeline(pm);
 
   // Matmuls: cache and register tiles, register tiles to vector.contract.
   pm.addNestedPass<func::FuncOp>(
@@ -406,13 +416,8 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
       std::make_unique<HoistMatmulAccumulatorsPass>());
   pm.addPass(createCanonicalizerPass());
 
-  // Tensors -> buffers. Identity layouts at function boundaries keep the
-  // calling convention simple for the ExecutionEngine and C callers.
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Tensors -> buffers.
+  pm.addPass(createQOptBufferizePass());
   if (options.deallocate)
     bufferization::buildBufferDeallocationPipeline(pm);
   // Deallocation clones buffers a function returns without owning them (a

@@ -11,8 +11,11 @@
 
 #include "mlir/Pass/PassOptions.h"
 
+#include <memory>
+
 namespace mlir {
 class OpPassManager;
+class Pass;
 
 namespace qopt {
 
@@ -24,6 +27,15 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "(buffer-deallocation-pipeline)"),
       llvm::cl::init(true)};
 };
+
+/// The front half every qopt pipeline shares (CPU and GPU): qopt ops to
+/// linalg on tensors, cleaned up (loop invariants such as the stochastic
+/// key hoisted, constants folded) and with elementwise producers fused.
+void buildQOptToLinalgPipeline(OpPassManager &pm);
+
+/// One-shot bufferization across function boundaries with identity layouts:
+/// plain memrefs for the ExecutionEngine, C callers and GPU kernels.
+std::unique_ptr<Pass> createQOptBufferizePass();
 
 /// Adds to `pm` (anchored on builtin.module) the passes that take qopt IR on
 /// tensors through linalg, bufferization and loops to the LLVM dialect, ready

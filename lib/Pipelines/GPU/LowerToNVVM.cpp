@@ -16,6 +16,7 @@
 
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Pipelines/GPUPipelines.h"
+#include "qopt/Pipelines/Pipelines.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -33,19 +34,12 @@ using namespace mlir::qopt;
 
 void mlir::qopt::buildLowerToGPUPipeline(OpPassManager &pm,
                                          const LowerToGPUOptions &options) {
-  pm.addPass(createConvertQOptToLinalgPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  buildQOptToLinalgPipeline(pm);
 
   // Write results into the destination buffers instead of fresh allocations
   // (which would be host memory).
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createQOptBufferizePass());
   pm.addPass(createCanonicalizerPass());
 
   // Matmuls (Newton-Schulz) get register-blocked kernels of their own.
