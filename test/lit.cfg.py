@@ -65,3 +65,6 @@ if ptxas:
 import ctypes.util
 if os.path.exists("/dev/nvidia0") and ctypes.util.find_library("cuda"):
     config.available_features.add("cuda-device")
+# qopt's CUDA host runtime (built when CUDA was found at configure time).
+if os.path.exists(os.path.join(config.qopt_lib_dir, "libqopt_cuda_runtime.so")):
+    config.available_features.add("qopt-cuda-runtime")

@@ -436,6 +436,10 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
 
   // Buffers -> loops -> LLVM.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  buildLoopsToLLVMPipeline(pm);
+}
+
+void mlir::qopt::buildLoopsToLLVMPipeline(OpPassManager &pm) {
   // Remaining n-D transfers (the register tiles of C) are unrolled into 1-D
   // loads and stores rather than staged through stack buffers.
   pm.addPass(createConvertVectorToSCFPass(

@@ -12,7 +12,10 @@
 // (GPU buffers through qopt's CUDA runtime) and compares: quantize and the
 // fused quantized Adam step bit for bit, Muon (Newton-Schulz) to 1e-5
 // relative. `--bench` times the fused Adam step on the GPU and reports its
-// bandwidth as a fraction of the device's peak.
+// bandwidth as a fraction of the device's peak. `--emulate` runs the same
+// checks without a GPU: the GPU side is compiled with
+// --qopt-lower-to-gpu-emulation (the very kernels of the GPU path, their
+// threads run as host loops) on host buffers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +32,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/ADT/APFloat.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -37,6 +41,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -45,7 +50,8 @@
 #include <dlfcn.h>
 
 /// Entry points of qopt's CUDA runtime, resolved with dlopen so that this
-/// tool starts (and --compile-only works) on machines without a driver.
+/// tool starts (and --compile-only and --emulate work) on machines without a
+/// driver; --emulate points them at host memory instead.
 namespace {
 void *(*mgpuMemAlloc)(uint64_t sizeBytes, void *stream, bool isHostShared);
 void (*mgpuMemFree)(void *pointer, void *stream);
@@ -55,6 +61,11 @@ void (*qoptDeviceSynchronize)();
 double (*qoptDevicePeakBandwidthGBs)();
 
 bool loadRuntime() {
+#ifndef QOPT_CUDA_RUNTIME_PATH
+  llvm::errs() << "qopt-gpu-check: built without CUDA (no /usr/local/cuda at "
+                  "configure time): only --compile-only and --emulate work\n";
+  return false;
+#else
   void *library = dlopen(QOPT_CUDA_RUNTIME_PATH, RTLD_NOW | RTLD_GLOBAL);
   if (!library) {
     llvm::errs() << "qopt-gpu-check: cannot load the CUDA runtime ("
@@ -71,6 +82,35 @@ bool loadRuntime() {
          get(qoptCopyToHost, "qoptCopyToHost") &&
          get(qoptDeviceSynchronize, "qoptDeviceSynchronize") &&
          get(qoptDevicePeakBandwidthGBs, "qoptDevicePeakBandwidthGBs");
+#endif
+}
+
+/// Emulated device memory is host memory.
+void useHostMemory() {
+  mgpuMemAlloc = [](uint64_t sizeBytes, void *, bool) {
+    return std::malloc(sizeBytes);
+  };
+  mgpuMemFree = [](void *pointer, void *) { std::free(pointer); };
+  qoptCopyToDevice = [](void *dst, const void *src, size_t sizeBytes) {
+    std::memcpy(dst, src, sizeBytes);
+  };
+  qoptCopyToHost = qoptCopyToDevice;
+  qoptDeviceSynchronize = [] {};
+}
+
+/// Where the "GPU" side of a comparison runs.
+enum class Target { CPU, GPU, EmulatedGPU };
+
+const char *targetName(Target target) {
+  switch (target) {
+  case Target::CPU:
+    return "CPU";
+  case Target::GPU:
+    return "GPU";
+  case Target::EmulatedGPU:
+    return "emulated GPU";
+  }
+  return "";
 }
 } // namespace
 
@@ -167,27 +207,34 @@ void pushBuffer(SmallVector<void *> &args, Buffer1D &buffer) {
                &buffer.stride});
 }
 
-/// Parses the kernels and runs the CPU or GPU pipeline on them.
-OwningOpRef<ModuleOp> lower(MLIRContext &context, bool gpu) {
+/// Parses the kernels and runs the pipeline of `target` on them.
+OwningOpRef<ModuleOp> lower(MLIRContext &context, Target target) {
   OwningOpRef<ModuleOp> module =
       parseSourceString<ModuleOp>(kKernels, &context);
   if (!module)
     return nullptr;
   PassManager pm(&context, ModuleOp::getOperationName());
-  if (gpu)
-    qopt::buildLowerToNVVMPipeline(pm, qopt::LowerToGPUOptions());
-  else
+  switch (target) {
+  case Target::CPU:
     qopt::buildLowerToLLVMPipeline(pm, qopt::LowerToLLVMOptions());
+    break;
+  case Target::GPU:
+    qopt::buildLowerToNVVMPipeline(pm, qopt::LowerToGPUOptions());
+    break;
+  case Target::EmulatedGPU:
+    qopt::buildLowerToGPUEmulationPipeline(pm, qopt::LowerToGPUOptions());
+    break;
+  }
   if (failed(pm.run(*module))) {
-    llvm::errs() << "qopt-gpu-check: the " << (gpu ? "GPU" : "CPU")
+    llvm::errs() << "qopt-gpu-check: the " << targetName(target)
                  << " pipeline failed\n";
     return nullptr;
   }
   return module;
 }
 
-std::unique_ptr<CompiledKernels> compile(MLIRContext &context, bool gpu) {
-  OwningOpRef<ModuleOp> module = lower(context, gpu);
+std::unique_ptr<CompiledKernels> compile(MLIRContext &context, Target target) {
+  OwningOpRef<ModuleOp> module = lower(context, target);
   if (!module)
     return nullptr;
   ExecutionEngineOptions options;
@@ -196,8 +243,10 @@ std::unique_ptr<CompiledKernels> compile(MLIRContext &context, bool gpu) {
       makeOptimizingTransformer(3, 0, nullptr);
   options.transformer = transformer;
   SmallVector<StringRef> libs;
-  if (gpu)
+#ifdef QOPT_CUDA_RUNTIME_PATH
+  if (target == Target::GPU)
     libs.push_back(QOPT_CUDA_RUNTIME_PATH);
+#endif
   options.sharedLibPaths = libs;
   auto engine = ExecutionEngine::create(*module, options);
   if (!engine) {
@@ -207,6 +256,9 @@ std::unique_ptr<CompiledKernels> compile(MLIRContext &context, bool gpu) {
   }
   auto kernels = std::make_unique<CompiledKernels>();
   kernels->engine = std::move(*engine);
+  // Runs the global constructors, which load the GPU binary (PTX) into the
+  // CUDA context before the first launch looks its kernels up.
+  kernels->engine->initialize();
   return kernels;
 }
 
@@ -248,6 +300,20 @@ size_t countBitMismatches(const std::vector<float> &a,
   return mismatches;
 }
 
+/// `x` rounded to `semantics` by APFloat (the independent oracle) and back to
+/// f32; subnormal results become zeros of the same sign if `flush`.
+float roundWithAPFloat(float x, const llvm::fltSemantics &semantics,
+                       llvm::RoundingMode mode, bool flush) {
+  llvm::APFloat value(x);
+  bool losesInfo;
+  value.convert(semantics, mode, &losesInfo);
+  if (flush && value.isDenormal())
+    value = llvm::APFloat::getZero(semantics, value.isNegative());
+  value.convert(llvm::APFloat::IEEEsingle(),
+                llvm::RoundingMode::NearestTiesToEven, &losesInfo);
+  return value.convertToFloat();
+}
+
 std::vector<float> randomInputs(size_t n, uint32_t seed, float scale) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, scale);
@@ -257,17 +323,30 @@ std::vector<float> randomInputs(size_t n, uint32_t seed, float scale) {
   return values;
 }
 
-int runChecks(CompiledKernels &cpu, CompiledKernels &gpu) {
+int runChecks(CompiledKernels &cpu, CompiledKernels &gpu, Target target) {
   const size_t n = 1 << 20;
   int failures = 0;
   auto report = [&](const char *what, size_t mismatches) {
     llvm::outs() << what << ": " << mismatches << " of " << n
-                 << " elements differ between GPU and CPU\n";
+                 << " elements differ between " << targetName(target)
+                 << " and CPU\n";
     failures += mismatches != 0;
   };
 
-  // Unary quantize kernels.
-  for (const char *name : {"quantize_bf16", "quantize_e4m3_toward_zero"}) {
+  // Unary quantize kernels, each also against APFloat, so that two equally
+  // wrong (or untouched) outputs cannot pass.
+  struct Oracle {
+    const char *name;
+    const llvm::fltSemantics &semantics;
+    llvm::RoundingMode mode;
+    bool flush;
+  };
+  for (const Oracle &oracle :
+       {Oracle{"quantize_bf16", llvm::APFloat::BFloat(),
+               llvm::RoundingMode::NearestTiesToEven, false},
+        Oracle{"quantize_e4m3_toward_zero", llvm::APFloat::Float8E4M3FN(),
+               llvm::RoundingMode::TowardZero, true}}) {
+    const char *name = oracle.name;
     Array x(n), yCpu(n), yGpu(n);
     x.host = randomInputs(n, 7, 100.0f);
     x.upload();
@@ -281,6 +360,14 @@ int runChecks(CompiledKernels &cpu, CompiledKernels &gpu) {
     if (!cpu.call(name, cpuArgs) || !gpu.call(name, gpuArgs))
       return 1;
     report(name, countBitMismatches(yCpu.host, yGpu.download()));
+    std::vector<float> expected(n);
+    for (size_t i = 0; i < n; ++i)
+      expected[i] = roundWithAPFloat(x.host[i], oracle.semantics, oracle.mode,
+                                     oracle.flush);
+    size_t wrong = countBitMismatches(yCpu.host, expected);
+    llvm::outs() << name << ": " << wrong << " of " << n
+                 << " CPU results differ from APFloat\n";
+    failures += wrong != 0;
   }
 
   // Stochastic rounding: the same (seed, step, index) hash on both.
@@ -330,6 +417,12 @@ int runChecks(CompiledKernels &cpu, CompiledKernels &gpu) {
       if (!cpu.call("adam_step", cpuArgs) || !gpu.call("adam_step", gpuArgs))
         return 1;
     }
+    // The step must have done something: most weights moved.
+    std::vector<float> initial = randomInputs(n, 1, 1.0f);
+    size_t moved = countBitMismatches(initial, w.host);
+    llvm::outs() << "adam_step: " << moved << " of " << n
+                 << " weights changed over 3 steps\n";
+    failures += moved < n / 2;
     size_t mismatches = countBitMismatches(w.host, w.download()) +
                         countBitMismatches(m.host, m.download()) +
                         countBitMismatches(v.host, v.download());
@@ -360,16 +453,26 @@ int runChecks(CompiledKernels &cpu, CompiledKernels &gpu) {
         !gpu.call("newton_schulz_matmul", gpuArgs))
       return 1;
     std::vector<float> gpuResult = c.download();
-    double worst = 0;
+    // An independent double-precision product checks the CPU side too.
+    std::vector<double> reference(rows * cols, 0.0);
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t p = 0; p < inner; ++p)
+        for (int64_t j = 0; j < cols; ++j)
+          reference[i * cols + j] +=
+              double(a.host[i * inner + p]) * b.host[p * cols + j];
+    double worst = 0, worstCpu = 0;
     for (size_t i = 0; i < gpuResult.size(); ++i) {
       // Relative to the magnitude of the row of products (sqrt(inner)).
       double scale = std::max(1.0, std::sqrt(double(inner)));
       worst =
           std::max(worst, std::abs(double(gpuResult[i]) - c.host[i]) / scale);
+      worstCpu = std::max(worstCpu, std::abs(c.host[i] - reference[i]) / scale);
     }
     llvm::outs() << "newton_schulz_matmul " << rows << "x" << inner << "x"
-                 << cols << ": max relative difference " << worst << "\n";
-    failures += worst > 1e-5;
+                 << cols << ": max relative difference " << worst
+                 << " (CPU vs a double-precision product: " << worstCpu
+                 << ")\n";
+    failures += worst > 1e-5 || worstCpu > 1e-5;
   }
   llvm::outs() << (failures ? "FAILED" : "PASSED") << "\n";
   return failures ? 1 : 0;
@@ -417,6 +520,12 @@ int runBenchmark(CompiledKernels &gpu) {
 
 int main(int argc, char **argv) {
   std::string mode = argc > 1 ? argv[1] : "";
+  if (argc > 2 || (!mode.empty() && mode != "--bench" && mode != "--emulate" &&
+                   mode != "--compile-only")) {
+    llvm::errs() << "usage: qopt-gpu-check [--bench | --emulate | "
+                    "--compile-only]\n";
+    return 2;
+  }
   bool bench = mode == "--bench";
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -432,19 +541,22 @@ int main(int argc, char **argv) {
   // Both pipelines on the kernels, without running anything: what a machine
   // without a GPU can check.
   if (mode == "--compile-only") {
-    bool ok = lower(context, /*gpu=*/true) && lower(context, /*gpu=*/false);
+    bool ok = lower(context, Target::GPU) && lower(context, Target::CPU);
     llvm::outs() << (ok ? "compiled for GPU and CPU\n" : "FAILED\n");
     return ok ? 0 : 1;
   }
-  if (!loadRuntime())
+  Target target = mode == "--emulate" ? Target::EmulatedGPU : Target::GPU;
+  if (target == Target::EmulatedGPU)
+    useHostMemory();
+  else if (!loadRuntime())
     return 1;
-  auto gpu = compile(context, /*gpu=*/true);
+  auto gpu = compile(context, target);
   if (!gpu)
     return 1;
   if (bench)
     return runBenchmark(*gpu);
-  auto cpu = compile(context, /*gpu=*/false);
+  auto cpu = compile(context, Target::CPU);
   if (!cpu)
     return 1;
-  return runChecks(*cpu, *gpu);
+  return runChecks(*cpu, *gpu, target);
 }

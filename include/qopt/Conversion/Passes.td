@@ -95,7 +95,9 @@ def QOptGPUMapMatmulPass : Pass<"qopt-gpu-map-matmul",
     Rewrites every `linalg.matmul` with buffer semantics and the default
     indexing maps (C += A B, f32) into a `gpu.launch` in which each block
     computes a `tile` x `tile` tile of C and each thread a `thread-tile` x
-    `thread-tile` sub-tile, accumulated in registers over the K loop: every
+    `thread-tile` sub-tile (rows and columns `tile / thread-tile` apart, so
+    neighbouring threads load and store neighbouring columns: coalesced),
+    accumulated in registers over the K loop: every
     value loaded from A is used `thread-tile` times and every value from B
     as often, instead of one thread per output element with no reuse. Edges
     are handled with clamped loads and guarded stores, so any M, N, K work.
@@ -113,7 +115,7 @@ def QOptGPUMapMatmulPass : Pass<"qopt-gpu-map-matmul",
     linalg.matmul ins(%a, %b : memref<?x?xf32>, memref<?x?xf32>)
                   outs(%c : memref<?x?xf32>)
     // After (tile = 64, thread-tile = 4)
-    gpu.launch blocks(%bx, %by, %bz) in (%gx = ceil(M/64), %gy = ceil(N/64), %gz = 1)
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = ceil(N/64), %gy = ceil(M/64), %gz = 1)
                threads(%tx, %ty, %tz) in (%sx = 16, %sy = 16, %sz = 1) {
       // 16 accumulators, scf.for over K loading 4 values of A and 4 of B
       ...
@@ -131,6 +133,50 @@ def QOptGPUMapMatmulPass : Pass<"qopt-gpu-map-matmul",
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def QOptGPULaunchToLoopsPass : Pass<"qopt-gpu-launch-to-loops",
+                                    "::mlir::func::FuncOp"> {
+  let summary = "run gpu.launch bodies as host loops (GPU kernels on a CPU)";
+  let description = [{
+    Replaces every `gpu.launch` by a nest of `scf.for` loops over its grid
+    and block (z, y, x for blocks, then for threads) whose body is the
+    launch body, with the block and thread ids, grid and block sizes bound
+    to the loop variables and launch operands. The kernels qopt generates
+    (elementwise loops, register-blocked matmuls) use no barriers, shuffles
+    or shared memory, so running their threads one after the other computes
+    exactly what the GPU computes, with the same index mapping, edge guards
+    and arithmetic. `--qopt-lower-to-gpu-emulation` uses this to check the
+    GPU lowering bit for bit on machines without a GPU
+    (`qopt-gpu-check --emulate`).
+
+    A launch that cannot be emulated this way (asynchronous, clustered,
+    with workgroup or private attributions, several blocks, or GPU ops in
+    its body such as `gpu.barrier`) is reported as an error.
+
+    Example:
+
+    ```mlir
+    // Before
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %n, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+      ... uses of %bx and %tx ...
+      gpu.terminator
+    }
+    // After
+    scf.for %bz = %c0 to %c1 step %c1 {
+      scf.for %by = %c0 to %c1 step %c1 {
+        scf.for %bx = %c0 to %n step %c1 {
+          // the same three loops over threads, then the body
+        }
+      }
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
     "::mlir::scf::SCFDialect",
   ];
 }

@@ -45,6 +45,15 @@ struct LowerToGPUOptions : public PassPipelineOptions<LowerToGPUOptions> {
 /// Adds the passes that take qopt IR (functions on memrefs, bodies on tensors
 /// through bufferization.to_tensor / materialize_in_destination) to host code
 /// with `gpu.launch_func` and outlined `gpu.module`s carrying an NVVM target.
+/// qopt IR to gpu.launch ops in host functions (not yet outlined).
+void buildLowerToGPULaunchesPipeline(OpPassManager &pm,
+                                     const LowerToGPUOptions &options);
+
+/// The launches of buildLowerToGPULaunchesPipeline run as host loops, then
+/// lowered for the CPU: GPU kernels checked without a GPU.
+void buildLowerToGPUEmulationPipeline(OpPassManager &pm,
+                                      const LowerToGPUOptions &options);
+
 void buildLowerToGPUPipeline(OpPassManager &pm,
                              const LowerToGPUOptions &options);
 

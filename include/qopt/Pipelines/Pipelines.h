@@ -40,6 +40,10 @@ std::unique_ptr<Pass> createQOptBufferizePass();
 /// Adds to `pm` (anchored on builtin.module) the passes that take qopt IR on
 /// tensors through linalg, bufferization and loops to the LLVM dialect, ready
 /// for mlir-runner or the ExecutionEngine.
+/// The back half of the CPU pipeline: loops, vectors and memrefs (no linalg,
+/// no tensors) to the LLVM dialect.
+void buildLoopsToLLVMPipeline(OpPassManager &pm);
+
 void buildLowerToLLVMPipeline(OpPassManager &pm,
                               const LowerToLLVMOptions &options);
 

@@ -60,7 +60,9 @@ struct MapMatmulPattern : OpRewritePattern<linalg::MatmulOp> {
       return arith::CeilDivUIOp::create(b0, x, tileV);
     };
     Value threads = cst(tile / threadTile);
-    auto launch = gpu::LaunchOp::create(b0, ceilDiv(m), ceilDiv(n), one,
+    // Grid x walks the columns of C, so consecutive blocks (and, below,
+    // consecutive threads) touch consecutive addresses.
+    auto launch = gpu::LaunchOp::create(b0, ceilDiv(n), ceilDiv(m), one,
                                         threads, threads, one);
 
     OpBuilder::InsertionGuard guard(rewriter);
@@ -71,17 +73,20 @@ struct MapMatmulPattern : OpRewritePattern<linalg::MatmulOp> {
     Value nLast = arith::SubIOp::create(b, n, c2(1));
     gpu::KernelDim3 blockIds = launch.getBlockIds();
     gpu::KernelDim3 threadIds = launch.getThreadIds();
-    // First row and column of this thread's sub-tile.
+    // A thread's rows and columns are `tile / threadTile` apart (not
+    // adjacent): thread x computes columns x, x + 16, x + 32, x + 48 of its
+    // block's tile, so a warp's 16 threads along x load 16 consecutive
+    // floats of B and store 16 consecutive floats of C at once (coalesced),
+    // and threads along y share their row of A (a broadcast).
+    int64_t stride = tile / threadTile;
     Value row0 = arith::AddIOp::create(
-        b, arith::MulIOp::create(b, blockIds.x, c2(tile)),
-        arith::MulIOp::create(b, threadIds.x, c2(threadTile)));
+        b, arith::MulIOp::create(b, blockIds.y, c2(tile)), threadIds.y);
     Value col0 = arith::AddIOp::create(
-        b, arith::MulIOp::create(b, blockIds.y, c2(tile)),
-        arith::MulIOp::create(b, threadIds.y, c2(threadTile)));
+        b, arith::MulIOp::create(b, blockIds.x, c2(tile)), threadIds.x);
     SmallVector<Value> rows, cols, rowInside, colInside;
     for (int64_t i = 0; i < threadTile; ++i) {
-      Value r = arith::AddIOp::create(b, row0, c2(i));
-      Value cIdx = arith::AddIOp::create(b, col0, c2(i));
+      Value r = arith::AddIOp::create(b, row0, c2(i * stride));
+      Value cIdx = arith::AddIOp::create(b, col0, c2(i * stride));
       rowInside.push_back(
           arith::CmpIOp::create(b, arith::CmpIPredicate::ult, r, m));
       colInside.push_back(

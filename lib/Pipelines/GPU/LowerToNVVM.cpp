@@ -32,8 +32,8 @@
 using namespace mlir;
 using namespace mlir::qopt;
 
-void mlir::qopt::buildLowerToGPUPipeline(OpPassManager &pm,
-                                         const LowerToGPUOptions &options) {
+void mlir::qopt::buildLowerToGPULaunchesPipeline(
+    OpPassManager &pm, const LowerToGPUOptions &options) {
   buildQOptToLinalgPipeline(pm);
 
   // Write results into the destination buffers instead of fresh allocations
@@ -54,6 +54,11 @@ void mlir::qopt::buildLowerToGPUPipeline(OpPassManager &pm,
       {static_cast<int64_t>(options.blockSize)}, /*noMinMaxBounds=*/true));
   funcPm.addPass(createGpuMapParallelLoopsPass());
   funcPm.addPass(createConvertParallelLoopToGpuPass());
+}
+
+void mlir::qopt::buildLowerToGPUPipeline(OpPassManager &pm,
+                                         const LowerToGPUOptions &options) {
+  buildLowerToGPULaunchesPipeline(pm, options);
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createLowerAffinePass());
@@ -81,6 +86,15 @@ void mlir::qopt::buildLowerToNVVMPipeline(OpPassManager &pm,
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
 }
 
+void mlir::qopt::buildLowerToGPUEmulationPipeline(
+    OpPassManager &pm, const LowerToGPUOptions &options) {
+  buildLowerToGPULaunchesPipeline(pm, options);
+  // The very kernels of the GPU path, their threads run one after the other.
+  pm.addNestedPass<func::FuncOp>(createQOptGPULaunchToLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  buildLoopsToLLVMPipeline(pm);
+}
+
 void mlir::qopt::registerQOptGPUPipelines() {
   PassPipelineRegistration<LowerToGPUOptions>(
       "qopt-lower-to-gpu",
@@ -92,4 +106,10 @@ void mlir::qopt::registerQOptGPUPipelines() {
       "Lower qopt IR to NVVM kernels serialised for an NVIDIA chip (PTX by "
       "default) and host code in the LLVM dialect",
       buildLowerToNVVMPipeline);
+  PassPipelineRegistration<LowerToGPUOptions>(
+      "qopt-lower-to-gpu-emulation",
+      "Lower qopt IR like --qopt-lower-to-gpu, then run the kernels' threads "
+      "as host loops and lower to the LLVM dialect for the CPU: checks the GPU "
+      "kernels on a machine without a GPU (chip options are ignored)",
+      buildLowerToGPUEmulationPipeline);
 }
