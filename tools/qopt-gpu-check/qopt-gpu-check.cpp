@@ -11,9 +11,9 @@
 // JIT-compiles both with MLIR's ExecutionEngine, runs them on the same inputs
 // (GPU buffers through qopt's CUDA runtime) and compares: quantize and the
 // fused quantized Adam step bit for bit, Muon (Newton-Schulz) to 1e-5
-// relative. `--bench` times the fused Adam step on the GPU and reports its
-// bandwidth as a fraction of the device's peak. `--emulate` runs the same
-// checks without a GPU: the GPU side is compiled with
+// relative, a whole Muon step normwise to 1e-5. `--bench` times the fused Adam
+// step on the GPU and reports its bandwidth as a fraction of the device's peak.
+// `--emulate` runs the same checks without a GPU: the GPU side is compiled with
 // --qopt-lower-to-gpu-emulation (the very kernels of the GPU path, their
 // threads run as host loops) on host buffers.
 //
@@ -150,6 +150,18 @@ func.func @adam_step(%w: memref<?xf32>, %g: memref<?xf32>, %m: memref<?xf32>, %v
   bufferization.materialize_in_destination %w1 in restrict writable %w : (tensor<?xf32>, memref<?xf32>) -> ()
   bufferization.materialize_in_destination %mq in restrict writable %m : (tensor<?xf32>, memref<?xf32>) -> ()
   bufferization.materialize_in_destination %vq in restrict writable %v : (tensor<?xf32>, memref<?xf32>) -> ()
+  return
+}
+func.func @muon_step(%w: memref<96x40xf32>, %g: memref<96x40xf32>, %b: memref<96x40xf32>) {
+  // A whole Muon step on a tall weight (momentum, norm, 5 Newton-Schulz
+  // steps on the transpose, update), in place; its temporaries live in
+  // device memory on the GPU.
+  %tw = bufferization.to_tensor %w restrict writable : memref<96x40xf32> to tensor<96x40xf32>
+  %tg = bufferization.to_tensor %g restrict : memref<96x40xf32> to tensor<96x40xf32>
+  %tb = bufferization.to_tensor %b restrict writable : memref<96x40xf32> to tensor<96x40xf32>
+  %w1, %b1 = qopt.muon_update %tw, %tg, %tb {lr = 2.0e-2 : f32, weight_decay = 1.0e-2 : f32} : tensor<96x40xf32>
+  bufferization.materialize_in_destination %w1 in restrict writable %w : (tensor<96x40xf32>, memref<96x40xf32>) -> ()
+  bufferization.materialize_in_destination %b1 in restrict writable %b : (tensor<96x40xf32>, memref<96x40xf32>) -> ()
   return
 }
 func.func @newton_schulz_matmul(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %c: memref<?x?xf32>) {
@@ -473,6 +485,51 @@ int runChecks(CompiledKernels &cpu, CompiledKernels &gpu, Target target) {
                  << " (CPU vs a double-precision product: " << worstCpu
                  << ")\n";
     failures += worst > 1e-5 || worstCpu > 1e-5;
+  }
+
+  // Whole Muon steps, in place: the momentum buffer is elementwise (bit for
+  // bit); the weight goes through the norm and Newton-Schulz, whose sums run
+  // in another order on each side, so it is compared normwise to 1e-5.
+  {
+    const int64_t rows = 96, cols = 40, size = rows * cols;
+    Array w(size), g(size), b(size);
+    w.host = randomInputs(size, 31, 0.1f);
+    b.host.assign(size, 0.0f);
+    std::vector<float> initial = w.host;
+    for (Array *x : {&w, &b})
+      x->upload();
+    for (int step = 0; step < 3; ++step) {
+      g.host = randomInputs(size, 40 + step, 1.0f);
+      g.upload();
+      Buffer2D hw{w.host.data(), w.host.data(), 0, {rows, cols}, {cols, 1}},
+          hg{g.host.data(), g.host.data(), 0, {rows, cols}, {cols, 1}},
+          hb{b.host.data(), b.host.data(), 0, {rows, cols}, {cols, 1}};
+      Buffer2D dw{w.device, w.device, 0, {rows, cols}, {cols, 1}},
+          dg{g.device, g.device, 0, {rows, cols}, {cols, 1}},
+          db{b.device, b.device, 0, {rows, cols}, {cols, 1}};
+      SmallVector<void *> cpuArgs, gpuArgs;
+      for (Buffer2D *x : {&hw, &hg, &hb})
+        pushBuffer2D(cpuArgs, *x);
+      for (Buffer2D *x : {&dw, &dg, &db})
+        pushBuffer2D(gpuArgs, *x);
+      if (!cpu.call("muon_step", cpuArgs) || !gpu.call("muon_step", gpuArgs))
+        return 1;
+    }
+    std::vector<float> gpuWeight = w.download();
+    double diff = 0, norm = 0, update = 0;
+    for (int64_t i = 0; i < size; ++i) {
+      diff += std::pow(double(gpuWeight[i]) - w.host[i], 2);
+      norm += std::pow(double(w.host[i]), 2);
+      update += std::pow(double(w.host[i]) - initial[i], 2);
+    }
+    double relative = std::sqrt(diff / norm);
+    llvm::outs() << "muon_step: buffer "
+                 << countBitMismatches(b.host, b.download()) << " of " << size
+                 << " elements differ; weight normwise relative difference "
+                 << relative << " (the 3 steps moved it by "
+                 << std::sqrt(update / norm) << ")\n";
+    failures += countBitMismatches(b.host, b.download()) != 0 ||
+                relative > 1e-5 || std::sqrt(update / norm) < 1e-3;
   }
   llvm::outs() << (failures ? "FAILED" : "PASSED") << "\n";
   return failures ? 1 : 0;

@@ -181,4 +181,91 @@ def QOptGPULaunchToLoopsPass : Pass<"qopt-gpu-launch-to-loops",
   ];
 }
 
+def QOptGPUHostToKernelsPass : Pass<"qopt-gpu-host-to-kernels",
+                                    "::mlir::func::FuncOp"> {
+  let summary = "move the array work bufferization leaves on the host into "
+                "kernels";
+  let description = [{
+    On the GPU path every buffer a function touches lives in device memory,
+    so no array work may stay in host code. After bufferization two kinds
+    would: `memref.copy` (copies bufferization inserts) and linalg ops
+    without a parallel loop (a `linalg.fill` of a 0-d buffer, a reduction
+    to a scalar such as the last stage of Muon's Frobenius norm), which
+    the parallel-loop mapping leaves as host loops. This pass rewrites each
+    `memref.copy` outside a `gpu.launch` into a `linalg.copy` (mapped to
+    threads like any elementwise op) and wraps each such serial linalg op
+    into a `gpu.launch` of one thread.
+
+    Precondition: bufferized IR, before `convert-linalg-to-parallel-loops`.
+
+    Example:
+
+    ```mlir
+    // Before
+    memref.copy %a, %b : memref<16x40xf32> to memref<16x40xf32>
+    linalg.generic {iterator_types = ["reduction"], ...}
+        ins(%rows : memref<16xf32>) outs(%sum : memref<f32>) {...}
+    // After
+    linalg.copy ins(%a : memref<16x40xf32>) outs(%b : memref<16x40xf32>)
+    gpu.launch blocks(...) in (%gx = %c1, %gy = %c1, %gz = %c1)
+               threads(...) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+      linalg.generic {iterator_types = ["reduction"], ...} ...
+      gpu.terminator
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::linalg::LinalgDialect",
+  ];
+}
+
+def QOptGPUDeviceBuffersPass : Pass<"qopt-gpu-device-buffers",
+                                    "::mlir::func::FuncOp"> {
+  let summary = "allocate the temporaries of GPU kernels in device memory";
+  let description = [{
+    Replaces each `memref.alloc` of host code (a temporary that bufferization
+    created, e.g. Muon's normalised matrix and Newton-Schulz products) by a
+    `gpu.alloc` in device memory and frees it with `gpu.dealloc` at the end
+    of the block that allocates it; both in the asynchronous form the
+    `gpu-to-llvm` lowering expects, each waited for at once (kernel launches
+    are synchronous). Checks on the way that host code touches no buffer
+    contents (loads, stores, copies, linalg or vector ops outside
+    `gpu.launch`), which would read device memory from the CPU, and that no
+    temporary escapes its block; either is reported as an error.
+
+    With `host-memory`, allocations stay `memref.alloc` and are freed with
+    `memref.dealloc` (the emulation of GPU kernels on the CPU).
+
+    Precondition: after `convert-parallel-loops-to-gpu`, before outlining.
+
+    Example:
+
+    ```mlir
+    // Before
+    %x = memref.alloc() : memref<16x40xf32>
+    gpu.launch ... { ... %x ... }
+    return
+    // After
+    %t0 = gpu.wait async
+    %x, %t1 = gpu.alloc async [%t0] () : memref<16x40xf32>
+    gpu.wait [%t1]
+    gpu.launch ... { ... %x ... }
+    %t2 = gpu.wait async
+    %t3 = gpu.dealloc async [%t2] %x : memref<16x40xf32>
+    gpu.wait [%t3]
+    return
+    ```
+  }];
+  let options = [
+    Option<"hostMemory", "host-memory", "bool", /*default=*/"false",
+           "Keep temporaries in host memory (memref.alloc/dealloc)">,
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // QOPT_CONVERSION_PASSES_TD

@@ -8,7 +8,8 @@
 //
 // Muon is two elementwise loops around an orthogonalisation:
 //   1. momentum: reads g and B once, writes B' (into B itself) and U;
-//   2. the Frobenius norm of U (a reduction), then X = U / (||U|| + eps),
+//   2. the Frobenius norm of U (row sums of squares, then their sum, kept as
+//      a 0-d tensor), then X = U / (||U|| + eps),
 //      written transposed when rows > cols so the Newton-Schulz iteration
 //      always works on a wide matrix (its Gram matrix A = X X^T is the
 //      smaller one);
@@ -139,36 +140,55 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
     Value u = momentum.getResult(1);
 
     // 2. Frobenius norm, then X = U / (||U||_F + eps), transposed if tall.
-    auto scalarType = RankedTensorType::get({}, b.getF32Type());
-    Value sumInit =
-        linalg::FillOp::create(b, ValueRange{lb.cst(0.0f)},
-                               ValueRange{tensor::EmptyOp::create(
-                                   b, ArrayRef<int64_t>{}, b.getF32Type())})
-            .getResult(0);
-    auto sumOfSquares = linalg::GenericOp::create(
-        b, TypeRange{scalarType}, ValueRange{u}, ValueRange{sumInit},
-        ArrayRef<AffineMap>{id, AffineMap::get(2, 0, {}, b.getContext())},
-        SmallVector<utils::IteratorType>(2, utils::IteratorType::reduction),
+    // The sum of squares is reduced per row first (a parallel loop over
+    // rows), then over the row sums, and stays a 0-d tensor that the
+    // normalisation reads: no scalar leaves the loops, so on a GPU every
+    // stage is a kernel on device memory (and the two-level sum is more
+    // accurate than one running sum).
+    auto f32 = b.getF32Type();
+    auto zerosOf = [&](ArrayRef<int64_t> shape) {
+      return linalg::FillOp::create(
+                 b, ValueRange{lb.cst(0.0f)},
+                 ValueRange{tensor::EmptyOp::create(b, shape, f32)})
+          .getResult(0);
+    };
+    MLIRContext *context = b.getContext();
+    AffineMap rowOf2d = AffineMap::get(2, 0, {b.getAffineDimExpr(0)}, context);
+    auto rowSums = linalg::GenericOp::create(
+        b, TypeRange{RankedTensorType::get({rows}, f32)}, ValueRange{u},
+        ValueRange{zerosOf({rows})}, ArrayRef<AffineMap>{id, rowOf2d},
+        ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                      utils::IteratorType::reduction},
         [&](OpBuilder &nested, Location loc, ValueRange args) {
           ImplicitLocOpBuilder bb(loc, nested);
           Value sq = arith::MulFOp::create(bb, args[0], args[0]);
           linalg::YieldOp::create(
               bb, ValueRange{arith::AddFOp::create(bb, args[1], sq)});
         });
-    Value norm = math::SqrtOp::create(
-        b,
-        tensor::ExtractOp::create(b, sumOfSquares.getResult(0), ValueRange{}));
-    Value denom = arith::AddFOp::create(
-        b, norm, lb.cst(op.getEpsilon().convertToFloat()));
-    SmallVector<int64_t> xShape = {shortDim, longDim};
-    AffineMap swap =
-        AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0}, b.getContext());
-    auto normalize = linalg::GenericOp::create(
-        b, TypeRange{RankedTensorType::get(xShape, b.getF32Type())},
-        ValueRange{u}, ValueRange{lb.empty(xShape)},
-        ArrayRef<AffineMap>{transposed ? swap : id, id}, parallel,
+    auto sumOfSquares = linalg::GenericOp::create(
+        b, TypeRange{RankedTensorType::get({}, f32)},
+        ValueRange{rowSums.getResult(0)}, ValueRange{zerosOf({})},
+        ArrayRef<AffineMap>{b.getMultiDimIdentityMap(1),
+                            AffineMap::get(1, 0, {}, context)},
+        ArrayRef<utils::IteratorType>{utils::IteratorType::reduction},
         [&](OpBuilder &nested, Location loc, ValueRange args) {
           ImplicitLocOpBuilder bb(loc, nested);
+          linalg::YieldOp::create(
+              bb, ValueRange{arith::AddFOp::create(bb, args[1], args[0])});
+        });
+    Value eps = lb.cst(op.getEpsilon().convertToFloat());
+    SmallVector<int64_t> xShape = {shortDim, longDim};
+    AffineMap swap =
+        AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0}, context);
+    auto normalize = linalg::GenericOp::create(
+        b, TypeRange{RankedTensorType::get(xShape, f32)},
+        ValueRange{u, sumOfSquares.getResult(0)}, ValueRange{lb.empty(xShape)},
+        ArrayRef<AffineMap>{transposed ? swap : id,
+                            AffineMap::get(2, 0, {}, context), id},
+        parallel, [&](OpBuilder &nested, Location loc, ValueRange args) {
+          ImplicitLocOpBuilder bb(loc, nested);
+          Value denom = arith::AddFOp::create(
+              bb, math::SqrtOp::create(bb, args[1]), eps);
           linalg::YieldOp::create(
               bb, ValueRange{arith::DivFOp::create(bb, args[0], denom)});
         });

@@ -32,8 +32,11 @@
 using namespace mlir;
 using namespace mlir::qopt;
 
-void mlir::qopt::buildLowerToGPULaunchesPipeline(
-    OpPassManager &pm, const LowerToGPUOptions &options) {
+/// qopt IR to gpu.launch ops in host functions; temporaries in device
+/// memory unless `hostMemory` (the emulation).
+static void buildLaunchesPipeline(OpPassManager &pm,
+                                  const LowerToGPUOptions &options,
+                                  bool hostMemory) {
   buildQOptToLinalgPipeline(pm);
 
   // Write results into the destination buffers instead of fresh allocations
@@ -44,6 +47,9 @@ void mlir::qopt::buildLowerToGPULaunchesPipeline(
 
   // Matmuls (Newton-Schulz) get register-blocked kernels of their own.
   pm.addNestedPass<func::FuncOp>(createQOptGPUMapMatmulPass());
+  // Copies and serial reductions (Muon's norm) become kernels too: every
+  // buffer is device memory.
+  pm.addNestedPass<func::FuncOp>(createQOptGPUHostToKernelsPass());
 
   // Parallel loops -> blocks x threads. Tiling the innermost dimension by the
   // block size with a fixed inner trip count (no min/max bounds) gives
@@ -54,6 +60,18 @@ void mlir::qopt::buildLowerToGPULaunchesPipeline(
       {static_cast<int64_t>(options.blockSize)}, /*noMinMaxBounds=*/true));
   funcPm.addPass(createGpuMapParallelLoopsPass());
   funcPm.addPass(createConvertParallelLoopToGpuPass());
+
+  // Temporaries (Muon's) are allocated once outside the Newton-Schulz loop,
+  // in device memory, and freed at the end.
+  funcPm.addPass(bufferization::createBufferLoopHoistingPass());
+  QOptGPUDeviceBuffersPassOptions buffers;
+  buffers.hostMemory = hostMemory;
+  funcPm.addPass(createQOptGPUDeviceBuffersPass(buffers));
+}
+
+void mlir::qopt::buildLowerToGPULaunchesPipeline(
+    OpPassManager &pm, const LowerToGPUOptions &options) {
+  buildLaunchesPipeline(pm, options, /*hostMemory=*/false);
 }
 
 void mlir::qopt::buildLowerToGPUPipeline(OpPassManager &pm,
@@ -88,7 +106,7 @@ void mlir::qopt::buildLowerToNVVMPipeline(OpPassManager &pm,
 
 void mlir::qopt::buildLowerToGPUEmulationPipeline(
     OpPassManager &pm, const LowerToGPUOptions &options) {
-  buildLowerToGPULaunchesPipeline(pm, options);
+  buildLaunchesPipeline(pm, options, /*hostMemory=*/true);
   // The very kernels of the GPU path, their threads run one after the other.
   pm.addNestedPass<func::FuncOp>(createQOptGPULaunchToLoopsPass());
   pm.addPass(createCanonicalizerPass());

@@ -1,23 +1,30 @@
 // RUN: qopt-opt %s --convert-qopt-to-linalg --split-input-file | FileCheck %s
 
 /// A wide weight: the momentum loop reads g and B and writes B' (into B) and
-/// U; a reduction gives ||U||_F; X = U / (||U|| + eps); ns_steps iterations
+/// U; row sums of squares, then their sum (a 0-d tensor) give ||U||_F^2;
+/// X = U / (sqrt(sum) + eps) reads the 0-d sum; ns_steps iterations
 /// of three linalg.matmul ops (A = X X^T through an explicit transpose,
 /// A A, and (b A + c A A) X accumulated onto a X); then the update loop
 /// reads W (outs) and X.
 
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-DAG: #[[ID1:.*]] = affine_map<(d0) -> (d0)>
+// CHECK-DAG: #[[SCALAR1:.*]] = affine_map<(d0) -> ()>
 // CHECK-DAG: #[[SCALAR:.*]] = affine_map<(d0, d1) -> ()>
 // CHECK-LABEL: func.func @muon_wide
 // CHECK-SAME: %[[W:[^:]*]]: tensor<16x40xf32>, %[[G:[^:]*]]: tensor<16x40xf32>, %[[B:[^:]*]]: tensor<16x40xf32>
 // CHECK: %[[MOM:.*]]:2 = linalg.generic
 // CHECK-SAME: ins(%[[G]] : tensor<16x40xf32>) outs(%[[B]], %{{.*}} : tensor<16x40xf32>, tensor<16x40xf32>)
-// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[SCALAR]]], iterator_types = ["reduction", "reduction"]}
-// CHECK-SAME: ins(%[[MOM]]#1 : tensor<16x40xf32>)
-// CHECK: %[[NORM2:.*]] = tensor.extract %[[SUM]][]
-// CHECK: math.sqrt %[[NORM2]]
-// CHECK: %[[X0:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ID]]]
-// CHECK-SAME: ins(%[[MOM]]#1 : tensor<16x40xf32>) outs(%{{.*}} : tensor<16x40xf32>)
+// CHECK: %[[ROWS:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ROW]]], iterator_types = ["parallel", "reduction"]}
+// CHECK-SAME: ins(%[[MOM]]#1 : tensor<16x40xf32>) outs(%{{.*}} : tensor<16xf32>)
+// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[ID1]], #[[SCALAR1]]], iterator_types = ["reduction"]}
+// CHECK-SAME: ins(%[[ROWS]] : tensor<16xf32>) outs(%{{.*}} : tensor<f32>)
+// CHECK-NOT: tensor.extract
+// CHECK: %[[X0:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[SCALAR]], #[[ID]]]
+// CHECK-SAME: ins(%[[MOM]]#1, %[[SUM]] : tensor<16x40xf32>, tensor<f32>) outs(%{{.*}} : tensor<16x40xf32>)
+// CHECK: math.sqrt
+// CHECK: arith.divf
 // CHECK: %[[NS:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[X:.*]] = %[[X0]]) -> (tensor<16x40xf32>)
 // CHECK: %[[XT:.*]] = linalg.transpose ins(%[[X]] : tensor<16x40xf32>) outs(%{{.*}} : tensor<40x16xf32>) permutation = [1, 0]
 // CHECK: %[[A:.*]] = linalg.matmul ins(%[[X]], %[[XT]] : tensor<16x40xf32>, tensor<40x16xf32>) outs(%{{.*}} : tensor<16x16xf32>)
@@ -56,8 +63,8 @@ func.func @muon_wide(%w: tensor<16x40xf32>, %g: tensor<16x40xf32>,
 // CHECK-NEXT: %[[MB:.*]] = arith.mulf %{{.*}}, %[[BI]] : f32
 // CHECK-NEXT: %[[B1:.*]] = arith.addf %[[MB]], %[[GI]] : f32
 // CHECK-NEXT: linalg.yield %[[B1]], %[[B1]] : f32, f32
-// CHECK: %[[X0:.*]] = linalg.generic {indexing_maps = [#[[T]], #[[ID]]]
-// CHECK-SAME: ins(%[[MOM]]#1 : tensor<40x16xf32>) outs(%{{.*}} : tensor<16x40xf32>)
+// CHECK: %[[X0:.*]] = linalg.generic {indexing_maps = [#[[T]], #{{.*}}, #[[ID]]]
+// CHECK-SAME: ins(%[[MOM]]#1, %{{.*}} : tensor<40x16xf32>, tensor<f32>) outs(%{{.*}} : tensor<16x40xf32>)
 // CHECK: %[[NS:.*]] = scf.for
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<16x40xf32>, tensor<40x16xf32>) outs(%{{.*}} : tensor<16x16xf32>)
 // CHECK: scf.yield
