@@ -268,4 +268,38 @@ def QOptGPUDeviceBuffersPass : Pass<"qopt-gpu-device-buffers",
   ];
 }
 
+def QOptGPUContiguousThreadsPass : Pass<"qopt-gpu-contiguous-threads",
+                                        "::mlir::func::FuncOp"> {
+  let summary = "order multi-dimensional parallel loops innermost first, so "
+                "thread x walks contiguous memory";
+  let description = [{
+    `scf-parallel-loop-tiling` tiles the first dimensions of an
+    `scf.parallel` and `gpu-map-parallel-loops` maps the first dimension of
+    the tile to thread x. For a row-major 2-D elementwise loop (Muon's
+    momentum, normalisation and update) that puts consecutive threads of a
+    warp on consecutive rows, a whole row apart in memory, and every load
+    and store becomes 32 transactions. This pass reverses the dimensions of
+    each `scf.parallel` with two or more dimensions and no reductions, so
+    the last (contiguous) dimension comes first and is tiled by the block
+    size and mapped to thread x: a warp reads 32 consecutive floats at once.
+    The iteration space and the body are unchanged.
+
+    Example:
+
+    ```mlir
+    // Before
+    scf.parallel (%i, %j) = (%c0, %c0) to (%m, %n) step (%c1, %c1) {
+      %x = memref.load %a[%i, %j] : memref<?x?xf32>
+      ...
+    }
+    // After
+    scf.parallel (%j, %i) = (%c0, %c0) to (%n, %m) step (%c1, %c1) {
+      %x = memref.load %a[%i, %j] : memref<?x?xf32>
+      ...
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 #endif // QOPT_CONVERSION_PASSES_TD

@@ -187,8 +187,8 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
                             AffineMap::get(2, 0, {}, context), id},
         parallel, [&](OpBuilder &nested, Location loc, ValueRange args) {
           ImplicitLocOpBuilder bb(loc, nested);
-          Value denom = arith::AddFOp::create(
-              bb, math::SqrtOp::create(bb, args[1]), eps);
+          Value denom =
+              arith::AddFOp::create(bb, math::SqrtOp::create(bb, args[1]), eps);
           linalg::YieldOp::create(
               bb, ValueRange{arith::DivFOp::create(bb, args[0], denom)});
         });
