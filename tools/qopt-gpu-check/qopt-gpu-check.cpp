@@ -288,6 +288,11 @@ struct Array {
   Buffer1D deviceBuffer() {
     return {device, device, 0, static_cast<int64_t>(host.size()), 1};
   }
+  /// The array as a row-major rows x cols matrix, host or device copy.
+  Buffer2D matrix(bool onDevice, int64_t rows, int64_t cols) {
+    float *data = onDevice ? device : host.data();
+    return {data, data, 0, {rows, cols}, {cols, 1}};
+  }
   void upload() { qoptCopyToDevice(device, host.data(), host.size() * 4); }
   std::vector<float> download() {
     std::vector<float> result(host.size());
@@ -295,6 +300,28 @@ struct Array {
     return result;
   }
 };
+
+/// A matrix argument: an array and its shape.
+struct MatrixArg {
+  Array *array;
+  int64_t rows, cols;
+};
+
+/// Calls `name` on the CPU with the host copies of `matrices` and on the
+/// other side with their device copies.
+bool callOnBoth(CompiledKernels &cpu, CompiledKernels &gpu, StringRef name,
+                ArrayRef<MatrixArg> matrices) {
+  // Owns the descriptors the packed arguments point into.
+  std::vector<Buffer2D> buffers;
+  buffers.reserve(2 * matrices.size());
+  SmallVector<void *> cpuArgs, gpuArgs;
+  for (bool onDevice : {false, true})
+    for (const MatrixArg &arg : matrices) {
+      buffers.push_back(arg.array->matrix(onDevice, arg.rows, arg.cols));
+      pushBuffer2D(onDevice ? gpuArgs : cpuArgs, buffers.back());
+    }
+  return cpu.call(name, cpuArgs) && gpu.call(name, gpuArgs);
+}
 
 uint32_t bitsOf(float value) {
   uint32_t bits;
@@ -450,19 +477,8 @@ int runChecks(CompiledKernels &cpu, CompiledKernels &gpu, Target target) {
     c.host.assign(c.host.size(), 0.0f);
     for (Array *x : {&a, &b, &c})
       x->upload();
-    Buffer2D ha{a.host.data(), a.host.data(), 0, {rows, inner}, {inner, 1}},
-        hb{b.host.data(), b.host.data(), 0, {inner, cols}, {cols, 1}},
-        hc{c.host.data(), c.host.data(), 0, {rows, cols}, {cols, 1}};
-    Buffer2D da{a.device, a.device, 0, {rows, inner}, {inner, 1}},
-        db{b.device, b.device, 0, {inner, cols}, {cols, 1}},
-        dc{c.device, c.device, 0, {rows, cols}, {cols, 1}};
-    SmallVector<void *> cpuArgs, gpuArgs;
-    for (Buffer2D *x : {&ha, &hb, &hc})
-      pushBuffer2D(cpuArgs, *x);
-    for (Buffer2D *x : {&da, &db, &dc})
-      pushBuffer2D(gpuArgs, *x);
-    if (!cpu.call("newton_schulz_matmul", cpuArgs) ||
-        !gpu.call("newton_schulz_matmul", gpuArgs))
+    if (!callOnBoth(cpu, gpu, "newton_schulz_matmul",
+                    {{&a, rows, inner}, {&b, inner, cols}, {&c, rows, cols}}))
       return 1;
     std::vector<float> gpuResult = c.download();
     // An independent double-precision product checks the CPU side too.
@@ -501,18 +517,8 @@ int runChecks(CompiledKernels &cpu, CompiledKernels &gpu, Target target) {
     for (int step = 0; step < 3; ++step) {
       g.host = randomInputs(size, 40 + step, 1.0f);
       g.upload();
-      Buffer2D hw{w.host.data(), w.host.data(), 0, {rows, cols}, {cols, 1}},
-          hg{g.host.data(), g.host.data(), 0, {rows, cols}, {cols, 1}},
-          hb{b.host.data(), b.host.data(), 0, {rows, cols}, {cols, 1}};
-      Buffer2D dw{w.device, w.device, 0, {rows, cols}, {cols, 1}},
-          dg{g.device, g.device, 0, {rows, cols}, {cols, 1}},
-          db{b.device, b.device, 0, {rows, cols}, {cols, 1}};
-      SmallVector<void *> cpuArgs, gpuArgs;
-      for (Buffer2D *x : {&hw, &hg, &hb})
-        pushBuffer2D(cpuArgs, *x);
-      for (Buffer2D *x : {&dw, &dg, &db})
-        pushBuffer2D(gpuArgs, *x);
-      if (!cpu.call("muon_step", cpuArgs) || !gpu.call("muon_step", gpuArgs))
+      if (!callOnBoth(cpu, gpu, "muon_step",
+                      {{&w, rows, cols}, {&g, rows, cols}, {&b, rows, cols}}))
         return 1;
     }
     std::vector<float> gpuWeight = w.download();
