@@ -110,15 +110,26 @@ def fmt(x):
     return f"{x:.4g}"
 
 
+def table_head(task, labels):
+    """Markdown header and rule: `labels`, then the metrics of `task`."""
+    columns = labels + ["final loss", "final grad norm"]
+    if task.classifier:
+        columns.append("test accuracy")
+    return ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
+
+
+def table_row(task, labels, m):
+    """One Markdown row: `labels`, then the metrics of run `m`."""
+    cells = labels + [fmt(m["loss"]), fmt(m["grad_norm"])]
+    if task.classifier:
+        cells.append(fmt(m["accuracy"]))
+    return "| " + " | ".join(cells) + " |"
+
+
 def sweep(runner, task, lines):
     lines.append(f"\n### {task.name}: all components at M mantissa bits "
                  f"({task.iterations} iterations)\n")
-    header = "| M | final loss | final grad norm |"
-    rule = "|---|---|---|"
-    if task.classifier:
-        header += " test accuracy |"
-        rule += "---|"
-    lines += [header, rule]
+    lines += table_head(task, ["M"])
     curves = {}
     baseline = runner.run(task, "fp32", ["--quantize=none"])
     rows = [("f32 (no quantization)", baseline)]
@@ -128,10 +139,7 @@ def sweep(runner, task, lines):
         rows.append((str(bits), m))
         curves[f"M={bits}"] = m["rows"]
     for label, m in rows:
-        line = f"| {label} | {fmt(m['loss'])} | {fmt(m['grad_norm'])} |"
-        if task.classifier:
-            line += f" {fmt(m['accuracy'])} |"
-        lines.append(line)
+        lines.append(table_row(task, [label], m))
     return curves, baseline
 
 
@@ -139,21 +147,12 @@ def ablation(runner, task, baseline, lines):
     if task.optimizer != "adam":
         return
     lines.append(f"\n### {task.name}: one component at a time (ablation)\n")
-    header = "| quantized | M | final loss | final grad norm |"
-    rule = "|---|---|---|---|"
-    if task.classifier:
-        header += " test accuracy |"
-        rule += "---|"
-    lines += [header, rule]
+    lines += table_head(task, ["quantized", "M"])
     for short, name in COMPONENTS.items():
         for bits in ABLATION_BITS:
             m = runner.run(task, f"only-{short}-M{bits}",
                            [f"--quantize={short}", f"--man-bits={bits}"])
-            line = (f"| only {name} | {bits} | {fmt(m['loss'])} | "
-                    f"{fmt(m['grad_norm'])} |")
-            if task.classifier:
-                line += f" {fmt(m['accuracy'])} |"
-            lines.append(line)
+            lines.append(table_row(task, [f"only {name}", str(bits)], m))
 
 
 def plot(task, curves, out):

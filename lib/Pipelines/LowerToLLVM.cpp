@@ -201,67 +201,57 @@ struct TileAndVectorizeMatmulsPass
         ->getResult(0);
   }
 
-  /// Makes the register tile `micro` read its mr x 1 column of A from the
-  /// packed block (mr consecutive elements) instead of from `block`.
-  static bool readFromPackedA(RewriterBase &rewriter, Operation *micro,
-                              Value block, Value packed, int64_t mr) {
-    auto slice = micro->getOperand(0).getDefiningOp<tensor::ExtractSliceOp>();
-    if (!slice || !isZeroOffsetSliceOf(slice.getSource(), block))
-      return false;
-    SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
-    auto type = cast<RankedTensorType>(slice.getType());
-    if (!type.hasStaticShape() || type.getShape() != ArrayRef<int64_t>{mr, 1})
-      return false;
-    Location loc = slice.getLoc();
-    rewriter.setInsertionPoint(slice);
-    Value row = getValueOrCreateConstantIndexOp(rewriter, loc, offsets[0]);
-    Value strip = arith::DivUIOp::create(
-        rewriter, loc, row, arith::ConstantIndexOp::create(rewriter, loc, mr));
-    SmallVector<OpFoldResult> packedOffsets = {strip, offsets[1],
-                                               rewriter.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1),
-                                       rewriter.getIndexAttr(1),
-                                       rewriter.getIndexAttr(mr)};
-    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
-    Value column = tensor::ExtractSliceOp::create(
-        rewriter, loc, RankedTensorType::get({mr}, type.getElementType()),
-        packed, packedOffsets, sizes, strides);
-    Value expanded = tensor::ExpandShapeOp::create(
-        rewriter, loc, type, column, ArrayRef<ReassociationIndices>{{0, 1}});
-    rewriter.modifyOpInPlace(micro, [&] { micro->setOperand(0, expanded); });
-    if (slice->use_empty())
-      rewriter.eraseOp(slice);
-    return true;
-  }
-
-  /// Makes the register tile `micro` read its 1 x nr row of B from the
-  /// packed panel instead of from `panel` (the unpacked B operand the
-  /// register tiles were cut from). Returns whether it did.
+  /// Makes the register tile `micro` read operand `index` from the buffer
+  /// packOperand filled instead of from `unpacked` (the operand the register
+  /// tiles were cut from): A's mr x 1 column (index 0) or B's 1 x nr row
+  /// (index 1) is `tile` consecutive elements of the packed buffer, at
+  /// [offset along the tiled dimension / tile][offset along the other].
+  /// Returns whether it did.
   static bool readFromPacked(RewriterBase &rewriter, Operation *micro,
-                             Value panel, Value packed, int64_t nr) {
-    auto slice = micro->getOperand(1).getDefiningOp<tensor::ExtractSliceOp>();
-    if (!slice || !isZeroOffsetSliceOf(slice.getSource(), panel))
+                             unsigned index, Value unpacked, Value packed,
+                             int64_t tile) {
+    auto slice =
+        micro->getOperand(index).getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || !isZeroOffsetSliceOf(slice.getSource(), unpacked))
       return false;
+    bool isA = index == 0;
+    unsigned tiledDim = isA ? 0 : 1;
     SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
     auto type = cast<RankedTensorType>(slice.getType());
-    if (!type.hasStaticShape() || type.getShape() != ArrayRef<int64_t>{1, nr})
+    SmallVector<int64_t> expected =
+        isA ? SmallVector<int64_t>{tile, 1} : SmallVector<int64_t>{1, tile};
+    if (!type.hasStaticShape() || type.getShape() != ArrayRef(expected))
       return false;
     Location loc = slice.getLoc();
     rewriter.setInsertionPoint(slice);
-    // Column offset n (a multiple of nr) -> strip n / nr.
-    Value column = getValueOrCreateConstantIndexOp(rewriter, loc, offsets[1]);
+    // Offset o along the tiled dimension (a multiple of tile) -> strip o /
+    // tile.
+    Value along =
+        getValueOrCreateConstantIndexOp(rewriter, loc, offsets[tiledDim]);
     Value strip = arith::DivUIOp::create(
-        rewriter, loc, column,
-        arith::ConstantIndexOp::create(rewriter, loc, nr));
-    SmallVector<OpFoldResult> packedOffsets = {strip, offsets[0],
+        rewriter, loc, along,
+        arith::ConstantIndexOp::create(rewriter, loc, tile));
+    SmallVector<OpFoldResult> packedOffsets = {strip, offsets[1 - tiledDim],
                                                rewriter.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1),
                                        rewriter.getIndexAttr(1),
-                                       rewriter.getIndexAttr(nr)};
+                                       rewriter.getIndexAttr(tile)};
     SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
-    Value row = tensor::ExtractSliceOp::create(rewriter, loc, type, packed,
-                                               packedOffsets, sizes, strides);
-    rewriter.modifyOpInPlace(micro, [&] { micro->setOperand(1, row); });
+    Value replacement;
+    if (isA) {
+      // A 1 x 1 x mr slice cannot be rank-reduced to mr x 1: take the mr
+      // elements, then give them A's column shape.
+      Value column = tensor::ExtractSliceOp::create(
+          rewriter, loc, RankedTensorType::get({tile}, type.getElementType()),
+          packed, packedOffsets, sizes, strides);
+      replacement = tensor::ExpandShapeOp::create(
+          rewriter, loc, type, column, ArrayRef<ReassociationIndices>{{0, 1}});
+    } else {
+      replacement = tensor::ExtractSliceOp::create(
+          rewriter, loc, type, packed, packedOffsets, sizes, strides);
+    }
+    rewriter.modifyOpInPlace(micro,
+                             [&] { micro->setOperand(index, replacement); });
     if (slice->use_empty())
       rewriter.eraseOp(slice);
     return true;
@@ -310,9 +300,9 @@ struct TileAndVectorizeMatmulsPass
       if (!micro)
         continue;
       if (packedA)
-        readFromPackedA(rewriter, micro, unpackedA, packedA, regs[0]);
+        readFromPacked(rewriter, micro, 0, unpackedA, packedA, regs[0]);
       if (packed)
-        readFromPacked(rewriter, micro, unpacked, packed, regs[1]);
+        readFromPacked(rewriter, micro, 1, unpacked, packed, regs[1]);
       rewriter.setInsertionPoint(micro);
       FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
           rewriter, micro, /*inputVectorSizes=*/{},

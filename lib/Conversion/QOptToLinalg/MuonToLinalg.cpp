@@ -146,17 +146,11 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
     // stage is a kernel on device memory (and the two-level sum is more
     // accurate than one running sum).
     auto f32 = b.getF32Type();
-    auto zerosOf = [&](ArrayRef<int64_t> shape) {
-      return linalg::FillOp::create(
-                 b, ValueRange{lb.cst(0.0f)},
-                 ValueRange{tensor::EmptyOp::create(b, shape, f32)})
-          .getResult(0);
-    };
     MLIRContext *context = b.getContext();
     AffineMap rowOf2d = AffineMap::get(2, 0, {b.getAffineDimExpr(0)}, context);
     auto rowSums = linalg::GenericOp::create(
         b, TypeRange{RankedTensorType::get({rows}, f32)}, ValueRange{u},
-        ValueRange{zerosOf({rows})}, ArrayRef<AffineMap>{id, rowOf2d},
+        ValueRange{lb.zeros({rows})}, ArrayRef<AffineMap>{id, rowOf2d},
         ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
                                       utils::IteratorType::reduction},
         [&](OpBuilder &nested, Location loc, ValueRange args) {
@@ -167,7 +161,7 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
         });
     auto sumOfSquares = linalg::GenericOp::create(
         b, TypeRange{RankedTensorType::get({}, f32)},
-        ValueRange{rowSums.getResult(0)}, ValueRange{zerosOf({})},
+        ValueRange{rowSums.getResult(0)}, ValueRange{lb.zeros({})},
         ArrayRef<AffineMap>{b.getMultiDimIdentityMap(1),
                             AffineMap::get(1, 0, {}, context)},
         ArrayRef<utils::IteratorType>{utils::IteratorType::reduction},
