@@ -16,6 +16,7 @@
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/Storage.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
@@ -370,13 +371,15 @@ void AssignPrecisionPass::runOnOperation() {
 
       op.emitRemark() << llvm::formatv(
           "{0} {1}: T = {2}, c = {3}, q <= 2^-{4:F2} ({5:E2}) under {6} -> "
-          "{7} mantissa bits -> {8} ({9} bytes/element)",
+          "{7} mantissa bits -> {8} ({9} container, {10} bytes/element)",
           optimizerName(*optimizer), stringifyComponent(*op.getComponent()),
           planned, decision.c, decision.requiredBits,
           std::exp2(-decision.requiredBits),
           stringifyRoundingMode(op.getRounding()),
           std::clamp(decision.theoryBits, 0, kMaxMantissaBits),
-          formatName(format), format.getStorageBytes());
+          formatName(format),
+          getContainerName(getStorageChoice(format).elementType),
+          getStorageChoice(format).bytes);
 
       auto key = std::make_tuple(static_cast<int>(*optimizer),
                                  static_cast<int>(*op.getComponent()),
@@ -398,6 +401,11 @@ void AssignPrecisionPass::runOnOperation() {
     llvm::json::Array entries;
     for (auto &[key, group] : groups) {
       const Decision &d = group.first;
+      StorageChoice storage = getStorageChoice(d.format);
+      // Optimizer state crosses steps; --qopt-narrow-storage stores it in
+      // the container. W and G are per-step copies.
+      bool stateComponent = d.component == Component::first_moment ||
+                            d.component == Component::second_moment;
       llvm::json::Object entry{
           {"optimizer", optimizerName(d.optimizer)},
           {"component", stringifyComponent(d.component)},
@@ -409,12 +417,14 @@ void AssignPrecisionPass::runOnOperation() {
           {"format", formatName(d.format)},
           {"exp_bits", d.format.getExpBits()},
           {"man_bits", d.format.getManBits()},
-          {"bytes_per_element", d.format.getStorageBytes()},
+          {"container", getContainerName(storage.elementType)},
+          {"bytes_per_element", storage.bytes},
+          {"optimizer_state", stateComponent},
           {"ops", opCounts[key]},
       };
       if (d.elements) {
         entry["elements"] = group.second;
-        entry["stored_bytes"] = group.second * d.format.getStorageBytes();
+        entry["stored_bytes"] = group.second * storage.bytes;
         entry["f32_bytes"] = group.second * 4;
       }
       entries.push_back(std::move(entry));
