@@ -69,6 +69,8 @@ public:
     for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
       if (func.isExternal())
         continue;
+      if (quantizedWeights && failed(narrowWeightCopies(module, func)))
+        return signalPassFailure();
       SmallVector<NarrowState> states;
       if (failed(collectStates(func, states)))
         return signalPassFailure();
@@ -90,6 +92,7 @@ private:
   LogicalResult addMasterWeight(func::FuncOp func, Operation *update,
                                 unsigned index,
                                 SmallVectorImpl<NarrowState> &states);
+  LogicalResult narrowWeightCopies(ModuleOp module, func::FuncOp func);
   void rewriteFunction(func::FuncOp func, ArrayRef<NarrowState> states);
   LogicalResult rewriteCalls(ModuleOp module, func::FuncOp func,
                              ArrayRef<NarrowState> states);
@@ -299,6 +302,55 @@ NarrowStoragePass::collectStates(func::FuncOp func,
     if (masterFormatAttr &&
         failed(addMasterWeight(func, update, index, states)))
       return failure();
+  }
+  return success();
+}
+
+LogicalResult NarrowStoragePass::narrowWeightCopies(ModuleOp module,
+                                                   func::FuncOp func) {
+  SmallVector<QuantizeOp> copies;
+  func.walk([&](QuantizeOp op) {
+    if (op.getComponent() == Component::weight)
+      copies.push_back(op);
+  });
+  for (QuantizeOp copy : copies) {
+    StorageChoice choice = getStorageChoice(copy.getFormat());
+    if (!choice.isNarrow())
+      continue;
+    auto type = cast<RankedTensorType>(copy.getType());
+    auto narrow = type.clone(choice.elementType);
+    for (OpOperand &use : llvm::make_early_inc_range(copy->getUses())) {
+      auto call = dyn_cast<func::CallOp>(use.getOwner());
+      if (!call)
+        continue;
+      auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
+      std::optional<SymbolTable::UseRange> calleeUses =
+          callee ? callee.getSymbolUses(module) : std::nullopt;
+      if (!callee || callee.isExternal() || !callee.isPrivate() ||
+          !calleeUses || llvm::range_size(*calleeUses) != 1)
+        return call.emitError()
+               << "qopt-narrow-storage: quantized-weights passes the Q_W "
+                  "copy narrow, which needs a private callee with a body "
+                  "called from this one place; @"
+               << call.getCallee() << " is not";
+      unsigned index = use.getOperandNumber();
+      OpBuilder b(call);
+      auto encode = EncodeOp::create(b, call.getLoc(), narrow,
+                                     copy.getResult(), copy.getFormat());
+      use.set(encode.getResult());
+      // The callee reads the narrow copy and decodes it on entry.
+      BlockArgument arg = callee.getArgument(index);
+      OpBuilder cb = OpBuilder::atBlockBegin(&callee.getBody().front());
+      auto decode =
+          DecodeOp::create(cb, arg.getLoc(), type, arg, copy.getFormat());
+      arg.replaceAllUsesExcept(decode.getResult(), decode);
+      arg.setType(narrow);
+      SmallVector<Type> inputs(callee.getArgumentTypes());
+      inputs[index] = narrow;
+      callee.setFunctionType(
+          b.getFunctionType(inputs, callee.getResultTypes()));
+      callee.setArgAttr(index, kStorageAttr, copy.getFormat());
+    }
   }
   return success();
 }

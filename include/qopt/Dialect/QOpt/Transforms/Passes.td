@@ -281,6 +281,13 @@ def NarrowStoragePass : Pass<"qopt-narrow-storage", "::mlir::ModuleOp"> {
     simulation computes, because every stored value is a value of the
     format.
 
+    With `quantized-weights`, the Q_W copy of the weights that forward and
+    backward read (a `qopt.quantize` with component `weight` passed to a
+    `func.call`) crosses the call narrow too: the caller encodes it (fused
+    with the quantize into one loop), and the callee, which must be private
+    and called from that one place, takes the narrow type and decodes it on
+    entry.
+
     The master weights stay f32 (the theorem's master/worker model). With
     `master-format=F`, they are also stored narrow: the new weight is
     rounded to F with stochastic rounding (seeded from the function's
@@ -323,6 +330,10 @@ def NarrowStoragePass : Pass<"qopt-narrow-storage", "::mlir::ModuleOp"> {
                "Containers chosen by hand, as component=type (e.g. "
                "second_moment=f16, first_moment=i8); each must hold the "
                "component's format exactly">,
+    Option<"quantizedWeights", "quantized-weights", "bool",
+           /*default=*/"false",
+           "Also pass the Q_W copy of the weights to the forward/backward "
+           "callee in its narrow container">,
     Option<"masterFormat", "master-format", "std::string", /*default=*/"\"\"",
            "Also store the master weights narrow, rounded stochastically "
            "to this format (e.g. bf16); empty keeps them f32">,
