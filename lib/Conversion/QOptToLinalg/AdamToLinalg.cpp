@@ -51,9 +51,9 @@ struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
     Value g = boundary.absorbOperand(op.getGrad(), qg);
     Value m = boundary.absorbOperand(op.getMoment1(), qm);
     Value v = boundary.absorbOperand(op.getMoment2(), qv);
-    QuantizeOp wOut = boundary.absorbResult(op.getNewWeight(), qwOut);
-    QuantizeOp mOut = boundary.absorbResult(op.getNewMoment1(), qmOut);
-    QuantizeOp vOut = boundary.absorbResult(op.getNewMoment2(), qvOut);
+    Operation *wOut = boundary.absorbResult(op.getNewWeight(), qwOut);
+    Operation *mOut = boundary.absorbResult(op.getNewMoment1(), qmOut);
+    Operation *vOut = boundary.absorbResult(op.getNewMoment2(), qvOut);
 
     // Hyper-parameters, folded in f32 exactly as the reference formulas
     // evaluate them.
@@ -75,19 +75,24 @@ struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
     Value bc2 =
         arith::SubFOp::create(b, one, math::PowFOp::create(b, cBeta2, stepF));
 
+    // States in narrow storage are read and written in their containers.
+    FusedLoopOperands plan = boundary.planLoop(
+        ValueRange{g}, {{w, boundary.getResultType(type, qwOut)},
+                        {m, boundary.getResultType(type, qmOut)},
+                        {v, boundary.getResultType(type, qvOut)}});
     AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+    SmallVector<AffineMap> maps(plan.ins.size() + plan.outs.size(), id);
     SmallVector<utils::IteratorType> iterators(type.getRank(),
                                                utils::IteratorType::parallel);
     auto generic = linalg::GenericOp::create(
-        b, TypeRange{type, type, type}, ValueRange{g}, ValueRange{w, m, v},
-        ArrayRef<AffineMap>{id, id, id, id}, iterators,
+        b, plan.resultTypes, plan.ins, plan.outs, maps, iterators,
         [&](OpBuilder &nested, Location loc, ValueRange args) {
           ImplicitLocOpBuilder bb(loc, nested);
           boundary.beginBody();
           Value gq = boundary.apply(bb, qg, args[0]);
-          Value wq = boundary.apply(bb, qw, args[1]);
-          Value mq = boundary.apply(bb, qm, args[2]);
-          Value vq = boundary.apply(bb, qv, args[3]);
+          Value wq = boundary.apply(bb, qw, args[plan.stateArg[0]]);
+          Value mq = boundary.apply(bb, qm, args[plan.stateArg[1]]);
+          Value vq = boundary.apply(bb, qv, args[plan.stateArg[2]]);
           auto mul = [&](Value x, Value y) -> Value {
             return arith::MulFOp::create(bb, x, y);
           };

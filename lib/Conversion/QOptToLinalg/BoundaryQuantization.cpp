@@ -10,6 +10,8 @@
 
 #include "qopt/Conversion/QOptToLinalg/OptimizerToLinalg.h"
 #include "qopt/Conversion/QOptToLinalg/QuantizeEmitter.h"
+#include "qopt/Conversion/QOptToLinalg/StorageEmitter.h"
+#include "qopt/Dialect/QOpt/IR/Storage.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -60,25 +62,71 @@ QuantizeOp mlir::qopt::getAbsorbedProducer(Value operand) {
   return quantize;
 }
 
-bool mlir::qopt::isAbsorbedByOptimizerUpdate(QuantizeOp op) {
-  return getAbsorbedConsumer(op.getInput()) == op ||
-         getAbsorbedProducer(op.getResult()) == op;
+DecodeOp mlir::qopt::getAbsorbedDecode(Value operand) {
+  auto decode = operand.getDefiningOp<DecodeOp>();
+  if (!decode || !decode.getResult().hasOneUse() ||
+      !isOptimizerUpdate(*decode->getUsers().begin()))
+    return {};
+  return decode;
+}
+
+EncodeOp mlir::qopt::getAbsorbedEncode(Value result) {
+  if (!isOptimizerUpdate(result.getDefiningOp()) || !result.hasOneUse())
+    return {};
+  Operation *user = *result.getUsers().begin();
+  if (auto encode = dyn_cast<EncodeOp>(user))
+    return encode;
+  QuantizeOp quantize = getAbsorbedConsumer(result);
+  if (!quantize || !quantize.getResult().hasOneUse())
+    return {};
+  auto encode = dyn_cast<EncodeOp>(*quantize->getUsers().begin());
+  // Another format would need a second rounding: left to encode alone.
+  if (!encode || encode.getFormat() != quantize.getFormat())
+    return {};
+  return encode;
+}
+
+bool mlir::qopt::isAbsorbedByOptimizerUpdate(Operation *op) {
+  if (auto quantize = dyn_cast<QuantizeOp>(op))
+    return getAbsorbedConsumer(quantize.getInput()) == quantize ||
+           getAbsorbedProducer(quantize.getResult()) == quantize;
+  if (auto decode = dyn_cast<DecodeOp>(op))
+    return getAbsorbedDecode(decode.getResult()) == decode;
+  if (auto encode = dyn_cast<EncodeOp>(op)) {
+    Value input = encode.getInput();
+    if (auto quantize = input.getDefiningOp<QuantizeOp>())
+      input = quantize.getInput();
+    return getAbsorbedEncode(input) == encode;
+  }
+  return false;
 }
 
 void mlir::qopt::replaceFusedUpdate(RewriterBase &rewriter, Operation *update,
                                     ValueRange results,
-                                    ArrayRef<QuantizeOp> consumers) {
+                                    ArrayRef<Operation *> consumers) {
   // Collect the absorbed producers before the update, their only user, goes.
-  SmallVector<QuantizeOp> producers;
-  for (Value operand : update->getOperands())
+  SmallVector<Operation *> producers;
+  for (Value operand : update->getOperands()) {
     if (QuantizeOp producer = getAbsorbedProducer(operand))
       producers.push_back(producer);
-  // Absorbed consumers now read the fused loop's results directly.
-  for (auto [consumer, result] : llvm::zip(consumers, results))
-    if (consumer)
-      rewriter.replaceOp(consumer, result);
+    else if (DecodeOp decode = getAbsorbedDecode(operand))
+      producers.push_back(decode);
+  }
+  // Absorbed consumers now read the fused loop's results directly; a
+  // quantize between the update and an absorbed encode goes with it.
+  SmallVector<Operation *> between;
+  for (auto [consumer, result] : llvm::zip(consumers, results)) {
+    if (!consumer)
+      continue;
+    if (auto encode = dyn_cast<EncodeOp>(consumer))
+      if (auto quantize = encode.getInput().getDefiningOp<QuantizeOp>())
+        between.push_back(quantize);
+    rewriter.replaceOp(consumer, result);
+  }
+  for (Operation *op : between)
+    rewriter.eraseOp(op);
   rewriter.replaceOp(update, results);
-  for (QuantizeOp producer : producers)
+  for (Operation *producer : producers)
     rewriter.eraseOp(producer);
 }
 
@@ -112,7 +160,21 @@ FusedQuantize BoundaryQuantization::prepare(QuantizeOp op) {
   return fused;
 }
 
+/// Records narrow storage of `format` in `container` on `fused`.
+static void prepareStorage(FusedQuantize &fused, FloatFormatAttr format,
+                           Type container) {
+  fused.storage = getStorageLayout(format, container);
+  assert(fused.storage && "the verifier checked the container");
+  fused.container = container;
+}
+
 Value BoundaryQuantization::absorbOperand(Value operand, FusedQuantize &fused) {
+  if (DecodeOp decode = getAbsorbedDecode(operand)) {
+    prepareStorage(fused, decode.getFormat(),
+                   decode.getInput().getType().getElementType());
+    fused.decodes = true;
+    return decode.getInput();
+  }
   QuantizeOp producer = getAbsorbedProducer(operand);
   if (!producer)
     return operand;
@@ -120,17 +182,61 @@ Value BoundaryQuantization::absorbOperand(Value operand, FusedQuantize &fused) {
   return producer.getInput();
 }
 
-QuantizeOp BoundaryQuantization::absorbResult(Value result,
+Operation *BoundaryQuantization::absorbResult(Value result,
                                               FusedQuantize &fused) {
   QuantizeOp consumer = getAbsorbedConsumer(result);
   if (consumer)
     fused = prepare(consumer);
-  return consumer;
+  EncodeOp encode = getAbsorbedEncode(result);
+  if (!encode)
+    return consumer;
+  // An encode on its own rounds to nearest-even first (its semantics).
+  if (!consumer)
+    fused.format = encode.getFormat();
+  prepareStorage(fused, encode.getFormat(),
+                 encode.getResult().getType().getElementType());
+  return encode;
+}
+
+RankedTensorType
+BoundaryQuantization::getResultType(RankedTensorType type,
+                                    const FusedQuantize &fused) const {
+  if (fused.storage && !fused.decodes)
+    return type.clone(fused.container);
+  return type;
+}
+
+FusedLoopOperands
+BoundaryQuantization::planLoop(ValueRange inputs,
+                               ArrayRef<std::pair<Value, Type>> states) {
+  FusedLoopOperands plan;
+  plan.ins.assign(inputs.begin(), inputs.end());
+  for (auto [old, resultType] : states) {
+    plan.resultTypes.push_back(resultType);
+    if (old && old.getType() == resultType) {
+      plan.outs.push_back(old);
+      plan.stateArg.push_back(-1);
+      continue;
+    }
+    plan.stateArg.push_back(old ? static_cast<int64_t>(plan.ins.size()) : -1);
+    if (old)
+      plan.ins.push_back(old);
+    auto type = cast<RankedTensorType>(resultType);
+    plan.outs.push_back(tensor::EmptyOp::create(
+        b, type.getShape(), type.getElementType(), dynamicSizes));
+  }
+  // In-place states are read from their out operand.
+  for (auto [index, arg] : llvm::enumerate(plan.stateArg))
+    if (arg < 0 && states[index].first)
+      arg = static_cast<int64_t>(plan.ins.size() + index);
+  return plan;
 }
 
 Value BoundaryQuantization::apply(ImplicitLocOpBuilder &bb,
                                   const FusedQuantize &fused, Value value) {
-  if (!fused)
+  if (fused.decodes)
+    return emitDecodeScalar(bb, value, *fused.storage);
+  if (!fused.format)
     return value;
   Value randomBits;
   if (fused.rounding == RoundingMode::stochastic) {
@@ -139,9 +245,13 @@ Value BoundaryQuantization::apply(ImplicitLocOpBuilder &bb,
     randomBits = emitStochasticBits(bb, fused.key, linearIndex);
   }
   // The fused optimizer loops reach memory speed only with the shorter form.
-  if (hasF32ExponentRange(fused.format))
-    return emitF32RangeQuantizeScalar(bb, value, fused.format, fused.rounding,
-                                      randomBits);
-  return emitQuantizeScalar(bb, value, fused.format, fused.rounding,
-                            randomBits);
+  Value rounded =
+      hasF32ExponentRange(fused.format)
+          ? emitF32RangeQuantizeScalar(bb, value, fused.format, fused.rounding,
+                                       randomBits)
+          : emitQuantizeScalar(bb, value, fused.format, fused.rounding,
+                               randomBits);
+  if (fused.storage)
+    return emitEncodeScalar(bb, rounded, *fused.storage, fused.container);
+  return rounded;
 }

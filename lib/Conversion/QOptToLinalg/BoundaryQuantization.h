@@ -19,6 +19,9 @@
 #define QOPT_LIB_CONVERSION_QOPTTOLINALG_BOUNDARYQUANTIZATION_H
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Numerics/StorageCodec.h"
+
+#include <optional>
 
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
@@ -36,20 +39,47 @@ QuantizeOp getAbsorbedProducer(Value operand);
 /// seed and step are available before the update.
 QuantizeOp getAbsorbedConsumer(Value result);
 
-/// Finishes the rewrite of an optimizer update fused with its boundary
-/// quantizations: `consumers[i]` (when absorbed) and the update's result i
-/// are replaced by `results[i]`, and the absorbed producers of its operands,
-/// left without uses, are erased.
-void replaceFusedUpdate(RewriterBase &rewriter, Operation *update,
-                        ValueRange results, ArrayRef<QuantizeOp> consumers);
+/// Returns the qopt.decode producing `operand` when the optimizer update
+/// using it absorbs it (the update is its only user).
+DecodeOp getAbsorbedDecode(Value operand);
 
-/// One absorbed quantization, ready to be emitted in a loop body.
+/// Returns the qopt.encode that stores an optimizer update's `result` when
+/// the update absorbs it: the encode is the result's only use, or the only
+/// use of an absorbed quantize to the same format.
+EncodeOp getAbsorbedEncode(Value result);
+
+/// Finishes the rewrite of an optimizer update fused with its boundary
+/// quantizations: `consumers[i]` (when absorbed: a quantize or an encode)
+/// and the update's result i are replaced by `results[i]`, and the absorbed
+/// producers of its operands and quantizes between it and an absorbed
+/// encode, left without uses, are erased.
+void replaceFusedUpdate(RewriterBase &rewriter, Operation *update,
+                        ValueRange results, ArrayRef<Operation *> consumers);
+
+/// What a fused loop does to one element at a boundary, in this order:
+/// decode it from narrow storage (operands), round it (a quantize), encode
+/// it into narrow storage (results). Each step is optional.
 struct FusedQuantize {
   FloatFormatAttr format;
   RoundingMode rounding = RoundingMode::nearest_even;
   /// The loop-invariant stochastic-rounding key (i64), stochastic only.
   Value key;
-  explicit operator bool() const { return static_cast<bool>(format); }
+  /// Narrow storage the element is read from (operands) or written to
+  /// (results), with its container element type.
+  std::optional<StorageLayout> storage;
+  Type container;
+  bool decodes = false;
+};
+
+/// The operands of a fused elementwise loop: `ins` are read only; each
+/// state is written to `outs[i]`, in place (the state itself is the out
+/// operand) when the loop writes the type it reads, otherwise into a fresh
+/// tensor with the state read from `ins`.
+struct FusedLoopOperands {
+  SmallVector<Value> ins, outs;
+  SmallVector<Type> resultTypes;
+  /// Block argument index of each state's old value (-1: none).
+  SmallVector<int64_t> stateArg;
 };
 
 /// Shapes the elementwise loop of an optimizer update and the quantizations
@@ -70,13 +100,24 @@ public:
   /// otherwise returns `operand` and records nothing.
   Value absorbOperand(Value operand, FusedQuantize &fused);
 
-  /// If `result`'s sole consumer is an absorbed quantize, records it and
-  /// returns the quantize op, whose uses the caller replaces; otherwise
-  /// returns null.
-  QuantizeOp absorbResult(Value result, FusedQuantize &fused);
+  /// If `result`'s sole consumer is an absorbed quantize and/or encode,
+  /// records them and returns the last one, whose uses the caller
+  /// replaces; otherwise returns null.
+  Operation *absorbResult(Value result, FusedQuantize &fused);
 
-  /// Inside the loop body: rounds `value` as `fused` says (identity when
-  /// `fused` is empty). The linear index is built once per body.
+  /// The type of the loop's result for a state of `type` whose new value
+  /// is handled by `fused` (narrow when it is encoded).
+  RankedTensorType getResultType(RankedTensorType type,
+                                 const FusedQuantize &fused) const;
+
+  /// Plans a loop reading `inputs` and updating `states`: pairs of the old
+  /// value (may be null) and the result type.
+  FusedLoopOperands planLoop(ValueRange inputs,
+                             ArrayRef<std::pair<Value, Type>> states);
+
+  /// Inside the loop body: decodes, rounds and encodes `value` as `fused`
+  /// says (identity when it says nothing). The linear index is built once
+  /// per body.
   Value apply(ImplicitLocOpBuilder &bb, const FusedQuantize &fused,
               Value value);
 

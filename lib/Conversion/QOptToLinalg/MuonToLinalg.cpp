@@ -109,8 +109,8 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
     Value w = boundary.absorbOperand(op.getWeight(), qw);
     Value g = boundary.absorbOperand(op.getGrad(), qg);
     Value buf = boundary.absorbOperand(op.getMomentumBuffer(), qb);
-    QuantizeOp wOut = boundary.absorbResult(op.getNewWeight(), qwOut);
-    QuantizeOp bOut = boundary.absorbResult(op.getNewMomentumBuffer(), qbOut);
+    Operation *wOut = boundary.absorbResult(op.getNewWeight(), qwOut);
+    Operation *bOut = boundary.absorbResult(op.getNewMomentumBuffer(), qbOut);
 
     float mu = op.getMomentum().convertToFloat();
     bool nesterov = op.getNesterov();
@@ -119,15 +119,19 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
     SmallVector<utils::IteratorType> parallel(2, utils::IteratorType::parallel);
 
     // 1. Momentum: B' = mu B + G, U = nesterov ? G + mu B' : B'.
+    // A buffer in narrow storage is read and written in its container.
+    FusedLoopOperands momentumPlan = boundary.planLoop(
+        ValueRange{g},
+        {{buf, boundary.getResultType(type, qbOut)}, {Value(), type}});
     auto momentum = linalg::GenericOp::create(
-        b, TypeRange{type, type}, ValueRange{g},
-        ValueRange{buf, lb.empty(type.getShape())},
-        ArrayRef<AffineMap>{id, id, id}, parallel,
-        [&](OpBuilder &nested, Location loc, ValueRange args) {
+        b, momentumPlan.resultTypes, momentumPlan.ins, momentumPlan.outs,
+        SmallVector<AffineMap>(
+            momentumPlan.ins.size() + momentumPlan.outs.size(), id),
+        parallel, [&](OpBuilder &nested, Location loc, ValueRange args) {
           ImplicitLocOpBuilder bb(loc, nested);
           boundary.beginBody();
           Value gq = boundary.apply(bb, qg, args[0]);
-          Value bq = boundary.apply(bb, qb, args[1]);
+          Value bq = boundary.apply(bb, qb, args[momentumPlan.stateArg[0]]);
           Value b1 =
               arith::AddFOp::create(bb, arith::MulFOp::create(bb, cMu, bq), gq);
           Value u = nesterov ? arith::AddFOp::create(
@@ -234,13 +238,17 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
         std::max(1.0f, static_cast<float>(rows) / static_cast<float>(cols)));
     Value cLrScale = lb.cst(lr * scale);
     Value cLrWd = wd != 0.0f ? lb.cst(lr * wd) : Value();
+    FusedLoopOperands updatePlan = boundary.planLoop(
+        ValueRange{ortho}, {{w, boundary.getResultType(type, qwOut)}});
+    SmallVector<AffineMap> updateMaps(
+        updatePlan.ins.size() + updatePlan.outs.size(), id);
+    updateMaps[0] = transposed ? swap : id;
     auto update = linalg::GenericOp::create(
-        b, TypeRange{type}, ValueRange{ortho}, ValueRange{w},
-        ArrayRef<AffineMap>{transposed ? swap : id, id}, parallel,
-        [&](OpBuilder &nested, Location loc, ValueRange args) {
+        b, updatePlan.resultTypes, updatePlan.ins, updatePlan.outs, updateMaps,
+        parallel, [&](OpBuilder &nested, Location loc, ValueRange args) {
           ImplicitLocOpBuilder bb(loc, nested);
           boundary.beginBody();
-          Value wq = boundary.apply(bb, qw, args[1]);
+          Value wq = boundary.apply(bb, qw, args[updatePlan.stateArg[0]]);
           Value w1 = arith::SubFOp::create(
               bb, wq, arith::MulFOp::create(bb, cLrScale, args[0]));
           // Decoupled decay on the old weight; absent when wd = 0.

@@ -30,6 +30,7 @@ using namespace mlir::qopt;
 void mlir::qopt::populateQOptToLinalgConversionPatterns(
     RewritePatternSet &patterns) {
   populateQuantizeToLinalgPatterns(patterns);
+  populateStorageToLinalgPatterns(patterns);
   populateAdamToLinalgPatterns(patterns);
   populateMuonToLinalgPatterns(patterns);
 }
@@ -54,8 +55,8 @@ struct ConvertQOptToLinalgPass
     target.addIllegalOp<AdamUpdateOp, MuonUpdateOp>();
     // A quantize absorbed into an optimizer update's loop is left for that
     // update's pattern, which erases it; every other one is lowered alone.
-    target.addDynamicallyLegalOp<QuantizeOp>(
-        [](QuantizeOp op) { return isAbsorbedByOptimizerUpdate(op); });
+    target.addDynamicallyLegalOp<QuantizeOp, EncodeOp, DecodeOp>(
+        [](Operation *op) { return isAbsorbedByOptimizerUpdate(op); });
     // Everything else (func, upstream ops) is not ours to touch.
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 

@@ -321,3 +321,70 @@ func.func @muon_missing_lr(%w: tensor<4x4xf32>) {
   %a:2 = qopt.muon_update %w, %w, %w : tensor<4x4xf32>
   return
 }
+
+// -----
+
+/// fp16 values beyond 2^8 are not bf16 values (7 mantissa bits).
+func.func @encode_container_too_coarse(%x: tensor<4xf32>) -> tensor<4xbf16> {
+  // expected-error @+1 {{container element type 'bf16' cannot hold every value of #qopt.format<fp16> (range, precision, subnormals, infinity or NaN); smallest exact container: 'f16'}}
+  %0 = qopt.encode %x as <fp16> : tensor<4xf32> to tensor<4xbf16>
+  return %0 : tensor<4xbf16>
+}
+
+// -----
+
+/// An ieee e4m3 has infinities; f8E4M3FN has none.
+func.func @encode_container_without_infinity(%x: tensor<4xf32>) -> tensor<4xf8E4M3FN> {
+  // expected-error @+1 {{container element type 'f8E4M3FN' cannot hold every value of #qopt.format<e4m3>}}
+  %0 = qopt.encode %x as <e4m3> : tensor<4xf32> to tensor<4xf8E4M3FN>
+  return %0 : tensor<4xf8E4M3FN>
+}
+
+// -----
+
+func.func @encode_code_too_wide(%x: tensor<4xf32>) -> tensor<4xi8> {
+  // expected-error @+1 {{container element type 'i8' cannot hold every value of #qopt.format<e5m3>: the format needs 9 bits; smallest exact container: 'bf16'}}
+  %0 = qopt.encode %x as <e5m3> : tensor<4xf32> to tensor<4xi8>
+  return %0 : tensor<4xi8>
+}
+
+// -----
+
+/// The NaN flag of an ieee format without mantissa makes e7m0 9 bits.
+func.func @decode_nan_flag_does_not_fit(%c: tensor<4xi8>) -> tensor<4xf32> {
+  // expected-error @+1 {{container element type 'i8' cannot hold every value of #qopt.format<e7m0>: the format needs 9 bits}}
+  %0 = qopt.decode %c as <e7m0> : tensor<4xi8> to tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @encode_f32_container(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{result #0 must be ranked tensor of bfloat16 type or 16-bit float or f8E5M2 type or f8E4M3FN type or f8E4M3 type or f8E3M4 type or 8-bit signless integer or 16-bit signless integer values, but got 'tensor<4xf32>'}}
+  %0 = qopt.encode %x as <bf16> : tensor<4xf32> to tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @encode_shape_mismatch(%x: tensor<4xf32>) -> tensor<8xbf16> {
+  // expected-error @+1 {{requires the same shape for all operands and results}}
+  %0 = qopt.encode %x as <bf16> : tensor<4xf32> to tensor<8xbf16>
+  return %0 : tensor<8xbf16>
+}
+
+// -----
+
+func.func @decode_signed_integer(%c: tensor<4xsi8>) -> tensor<4xf32> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = qopt.decode %c as <e4m3> : tensor<4xsi8> to tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @decode_missing_format(%c: tensor<4xi8>) -> tensor<4xf32> {
+  // expected-error @+1 {{expected 'as'}}
+  %0 = qopt.decode %c : tensor<4xi8> to tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

@@ -99,3 +99,34 @@ func.func @muon_update_dynamic(%w: tensor<?x?xf32>, %g: tensor<?x?xf32>, %b: ten
 func.func @attributes_standalone() attributes {qopt.attrs = [#qopt.rounding<stochastic>, #qopt.component<second_moment>, #qopt.format<fp32>, #qopt.format<e5m10, subnormals = flush>]} {
   return
 }
+
+// CHECK-LABEL: func.func @encode_decode_containers
+func.func @encode_decode_containers(%x: tensor<4x2xf32>) -> (tensor<4x2xbf16>, tensor<4x2xf8E4M3FN>, tensor<4x2xi8>, tensor<4x2xi16>, tensor<4x2xf32>) {
+  // CHECK: qopt.encode %{{.*}} as <e8m3> : tensor<4x2xf32> to tensor<4x2xbf16>
+  %0 = qopt.encode %x as <e8m3> : tensor<4x2xf32> to tensor<4x2xbf16>
+  // CHECK: qopt.encode %{{.*}} as <fp8_e4m3> : tensor<4x2xf32> to tensor<4x2xf8E4M3FN>
+  %1 = qopt.encode %x as <fp8_e4m3> : tensor<4x2xf32> to tensor<4x2xf8E4M3FN>
+  // CHECK: qopt.encode %{{.*}} as <e5m2, encoding = fn> : tensor<4x2xf32> to tensor<4x2xi8>
+  %2 = qopt.encode %x as <e5m2, encoding = fn> : tensor<4x2xf32> to tensor<4x2xi8>
+  // CHECK: qopt.encode %{{.*}} as <e6m8> : tensor<4x2xf32> to tensor<4x2xi16>
+  %3 = qopt.encode %x as <e6m8> : tensor<4x2xf32> to tensor<4x2xi16>
+  // CHECK: qopt.decode %{{.*}} as <e8m3> : tensor<4x2xbf16> to tensor<4x2xf32>
+  %4 = qopt.decode %0 as <e8m3> : tensor<4x2xbf16> to tensor<4x2xf32>
+  return %0, %1, %2, %3, %4 : tensor<4x2xbf16>, tensor<4x2xf8E4M3FN>, tensor<4x2xi8>, tensor<4x2xi16>, tensor<4x2xf32>
+}
+
+// CHECK-LABEL: func.func @encode_decode_native_f8_and_f16
+func.func @encode_decode_native_f8_and_f16(%x: tensor<?xf32>) -> (tensor<?xf8E5M2>, tensor<?xf8E4M3>, tensor<?xf8E3M4>, tensor<?xf16>, tensor<?xf32>) {
+  // CHECK: qopt.encode %{{.*}} as <fp8_e5m2, subnormals = flush> : tensor<?xf32> to tensor<?xf8E5M2>
+  %0 = qopt.encode %x as <fp8_e5m2, subnormals = flush> : tensor<?xf32> to tensor<?xf8E5M2>
+  // CHECK: qopt.encode %{{.*}} as <e4m2> : tensor<?xf32> to tensor<?xf8E4M3>
+  %1 = qopt.encode %x as <e4m2> : tensor<?xf32> to tensor<?xf8E4M3>
+  // CHECK: qopt.encode %{{.*}} as <e3m4> : tensor<?xf32> to tensor<?xf8E3M4>
+  %2 = qopt.encode %x as <e3m4> : tensor<?xf32> to tensor<?xf8E3M4>
+  // CHECK: qopt.encode %{{.*}} as <e5m7> : tensor<?xf32> to tensor<?xf16>
+  %3 = qopt.encode %x as <e5m7> : tensor<?xf32> to tensor<?xf16>
+  // CHECK: qopt.decode %{{.*}} as <e5m0> : tensor<?xi8> to tensor<?xf32>
+  %c = qopt.encode %x as <e5m0> : tensor<?xf32> to tensor<?xi8>
+  %4 = qopt.decode %c as <e5m0> : tensor<?xi8> to tensor<?xf32>
+  return %0, %1, %2, %3, %4 : tensor<?xf8E5M2>, tensor<?xf8E4M3>, tensor<?xf8E3M4>, tensor<?xf16>, tensor<?xf32>
+}

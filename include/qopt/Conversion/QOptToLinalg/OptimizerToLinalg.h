@@ -17,10 +17,10 @@
 #define QOPT_CONVERSION_QOPTTOLINALG_OPTIMIZERTOLINALG_H
 
 namespace mlir {
+class Operation;
 class RewritePatternSet;
 
 namespace qopt {
-class QuantizeOp;
 
 /// Adds the pattern that rewrites qopt.adam_update (and the qopt.quantize ops
 /// it absorbs) into one fused elementwise linalg.generic.
@@ -31,10 +31,11 @@ void populateAdamToLinalgPatterns(RewritePatternSet &patterns);
 /// reduction, and Newton-Schulz iterations on linalg.matmul.
 void populateMuonToLinalgPatterns(RewritePatternSet &patterns);
 
-/// True when `op` will be absorbed into the loop of the optimizer update it
-/// feeds or consumes, so a conversion must leave it for that update's
-/// pattern (which erases it) instead of lowering it on its own.
-bool isAbsorbedByOptimizerUpdate(QuantizeOp op);
+/// True when `op` (a qopt.quantize, qopt.encode or qopt.decode) will be
+/// absorbed into the loop of the optimizer update it feeds or consumes, so a
+/// conversion must leave it for that update's pattern (which erases it)
+/// instead of lowering it on its own.
+bool isAbsorbedByOptimizerUpdate(Operation *op);
 
 } // namespace qopt
 } // namespace mlir

@@ -17,6 +17,10 @@ namespace qopt {
 /// Adds the patterns that rewrite qopt.quantize into linalg.generic.
 void populateQuantizeToLinalgPatterns(RewritePatternSet &patterns);
 
+/// Adds the patterns that rewrite qopt.encode and qopt.decode into
+/// linalg.generic.
+void populateStorageToLinalgPatterns(RewritePatternSet &patterns);
+
 /// Adds every qopt-to-linalg pattern (all op families).
 void populateQOptToLinalgConversionPatterns(RewritePatternSet &patterns);
 

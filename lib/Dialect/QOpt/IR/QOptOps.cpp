@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/Storage.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -96,6 +97,36 @@ OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {
     if (producer.getFormat() == getFormat())
       return getInput();
   return {};
+}
+
+//===----------------------------------------------------------------------===//
+// EncodeOp / DecodeOp
+//===----------------------------------------------------------------------===//
+
+/// Checks that `container` (a tensor type) holds every value of `format`.
+static LogicalResult verifyContainer(Operation *op, FloatFormatAttr format,
+                                     Type container) {
+  Type element = cast<RankedTensorType>(container).getElementType();
+  if (getStorageLayout(format, element))
+    return success();
+  InFlightDiagnostic diag = op->emitOpError()
+                            << "container element type " << element
+                            << " cannot hold every value of " << format;
+  if (isa<IntegerType>(element))
+    diag << ": the format needs " << getFormatLayout(format).bits() << " bits";
+  else
+    diag << " (range, precision, subnormals, infinity or NaN)";
+  StorageChoice choice = getStorageChoice(format);
+  diag << "; smallest exact container: " << choice.elementType;
+  return diag;
+}
+
+LogicalResult EncodeOp::verify() {
+  return verifyContainer(getOperation(), getFormat(), getResult().getType());
+}
+
+LogicalResult DecodeOp::verify() {
+  return verifyContainer(getOperation(), getFormat(), getInput().getType());
 }
 
 //===----------------------------------------------------------------------===//

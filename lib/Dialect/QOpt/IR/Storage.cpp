@@ -42,8 +42,7 @@ static std::optional<StorageLayout> getNativeLayout(Type type) {
   return std::nullopt;
 }
 
-/// The format's own layout.
-static StorageLayout getOwnLayout(FloatFormatAttr format) {
+StorageLayout mlir::qopt::getFormatLayout(FloatFormatAttr format) {
   StorageLayout l;
   l.expBits = format.getExpBits();
   l.manBits = format.getManBits();
@@ -63,7 +62,7 @@ static bool sameValue(float a, float b) {
 /// necessary conditions.
 static bool holdsEveryValue(FloatFormatAttr format,
                             const StorageLayout &layout) {
-  StorageLayout own = getOwnLayout(format);
+  StorageLayout own = getFormatLayout(format);
   if (own.bits() > 17 || format.getManBits() > layout.manBits)
     return false;
   const bool flush = format.getSubnormals() == SubnormalPolicy::flush;
@@ -90,7 +89,7 @@ std::optional<StorageLayout> mlir::qopt::getStorageLayout(FloatFormatAttr format
     return std::nullopt;
   }
   if (auto integer = dyn_cast<IntegerType>(container)) {
-    StorageLayout own = getOwnLayout(format);
+    StorageLayout own = getFormatLayout(format);
     unsigned width = integer.getWidth();
     if ((width == 8 || width == 16) && integer.isSignless() &&
         own.bits() <= width)

@@ -92,6 +92,82 @@ def QOpt_QuantizeOp : QOpt_Op<"quantize", [
 }
 
 //===----------------------------------------------------------------------===//
+// EncodeOp / DecodeOp
+//===----------------------------------------------------------------------===//
+
+/// Element types of narrow storage: MLIR's small float types and 8- or
+/// 16-bit codes.
+def QOpt_StorageTensor : RankedTensorOf<[BF16, F16, F8E5M2, F8E4M3FN,
+                                         F8E4M3, F8E3M4, I8, I16]>;
+
+def QOpt_EncodeOp : QOpt_Op<"encode", [Pure, SameOperandsAndResultShape]> {
+  let summary = "store the values of a float format in a narrow container";
+  let description = [{
+    The `qopt.encode` operation returns, element by element, the code of
+    `input` in a narrow container of the values of `format`. Each element is
+    first rounded to `format` with `nearest_even` (so an input produced by a
+    `qopt.quantize` to the same format, in any rounding mode, is stored
+    exactly), then stored as:
+
+    * the element type's own encoding when the container is one of MLIR's
+      float types (`bf16`, `f16`, `f8E5M2`, `f8E4M3FN`, `f8E4M3`, `f8E3M4`);
+      the verifier checks that every value of `format` is a value of that
+      type (range, subnormals, infinity and NaN);
+    * the format's own bit encoding in the low bits of an `i8` or `i16`:
+      sign | exponent (bias 2^(exp_bits-1) - 1) | mantissa, subnormals with
+      a zero exponent field, infinity and NaN as the format's `encoding`
+      says (NaN is written as the quiet pattern of the input's sign); an
+      `ieee` format without mantissa bits has no NaN pattern, so its code
+      has one more bit above the sign, set for NaN. The format must fit:
+      1 + exp_bits + man_bits bits (plus that NaN bit) at most the
+      container's width.
+
+    `qopt.decode` is the inverse: `decode(encode(x)) == quantize(x)` for
+    nearest-even rounding, bit for bit (NaN as a quiet NaN of its sign).
+    `--qopt-narrow-storage` puts these ops at the function boundary of a
+    training step, and the optimizer lowerings fuse them into their loops.
+
+    Example:
+
+    ```mlir
+    %c = qopt.encode %m as <e8m3> : tensor<64xf32> to tensor<64xbf16>
+    %d = qopt.encode %v as <e5m2, subnormals = flush> : tensor<64xf32> to tensor<64xf8E5M2>
+    %e = qopt.encode %v as <e4m2> : tensor<64xf32> to tensor<64xi8>
+    ```
+  }];
+  let arguments = (ins QOpt_F32Tensor:$input, QOpt_FloatFormatAttr:$format);
+  let results = (outs QOpt_StorageTensor:$result);
+  let assemblyFormat = [{
+    $input `as` $format attr-dict `:` type($input) `to` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def QOpt_DecodeOp : QOpt_Op<"decode", [Pure, SameOperandsAndResultShape]> {
+  let summary = "read the values of a float format from a narrow container";
+  let description = [{
+    The `qopt.decode` operation returns, element by element, the f32 value
+    of each code of `input`, a narrow container of the values of `format`
+    laid out as `qopt.encode` describes. Every value comes back exactly; NaN
+    codes give a quiet NaN of the code's sign. Container bits above the
+    format's width are ignored.
+
+    Example:
+
+    ```mlir
+    %m = qopt.decode %c as <e8m3> : tensor<64xbf16> to tensor<64xf32>
+    %v = qopt.decode %e as <e4m2> : tensor<64xi8> to tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins QOpt_StorageTensor:$input, QOpt_FloatFormatAttr:$format);
+  let results = (outs QOpt_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `as` $format attr-dict `:` type($input) `to` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // AdamUpdateOp
 //===----------------------------------------------------------------------===//
 

@@ -50,6 +50,9 @@ StorageChoice getStorageChoice(FloatFormatAttr format);
 std::optional<StorageLayout> getStorageLayout(FloatFormatAttr format,
                                               Type container);
 
+/// The format's own bit layout (its codes in an i8 or i16 container).
+StorageLayout getFormatLayout(FloatFormatAttr format);
+
 /// A short name of a container element type for reports ("bf16", "i8",
 /// "f8E4M3FN", "f32").
 std::string getContainerName(Type elementType);

@@ -252,4 +252,85 @@ def AssignPrecisionPass
   let dependentDialects = ["::mlir::qopt::QOptDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// NarrowStoragePass
+//===----------------------------------------------------------------------===//
+
+def NarrowStoragePass : Pass<"qopt-narrow-storage", "::mlir::ModuleOp"> {
+  let summary = "store quantized optimizer state in its smallest exact "
+                "container";
+  let description = [{
+    Gives every quantized optimizer state of a training step the smallest
+    container that holds its format exactly (see `qopt.encode`): Adam's first
+    and second moments and Muon's momentum buffer, whose new value is a
+    `qopt.quantize` that the function returns. The container is an MLIR
+    float type when every value of the format is one of its values (`bf16`,
+    `f16`, `f8E5M2`, `f8E4M3FN`, `f8E4M3`, `f8E3M4`; an e8m3 value is a
+    bf16 value, for instance), otherwise the format's own code in an `i8`
+    or `i16`; formats of more than 16 bits stay f32.
+
+    For such a state, the function's argument and result change to the
+    narrow tensor type: the argument is read through `qopt.decode`, the
+    returned value written through `qopt.encode`, and the argument gets the
+    attribute `qopt.storage = #qopt.format<...>` (the result too). The
+    optimizer lowerings fuse both into the update's loop, so the step makes
+    one pass over the narrow state and keeps no f32 copy of it. Calls of the
+    function in the module get explicit conversions: the caller encodes
+    what it passes and decodes what it gets back. The arithmetic is
+    unchanged: a run with narrow storage computes bit for bit what the f32
+    simulation computes, because every stored value is a value of the
+    format.
+
+    The master weights stay f32 (the theorem's master/worker model). With
+    `master-format=F`, they are also stored narrow: the new weight is
+    rounded to F with stochastic rounding (seeded from the function's
+    `qopt.seed` argument, stepped by its `qopt.step` argument or Adam's
+    step) and stored in F's container. This is pure low-precision training,
+    outside the model of the convergence theorems.
+
+    Errors, on the value concerned: a state with a dynamic shape; a state
+    argument with a use other than the update, or a quantized new state
+    with a use other than the return (those ops would need an f32 copy);
+    a `containers` entry whose type cannot hold the state's format.
+
+    Example (Adam, second moment at e8m3, first moment at fp8_e4m3):
+
+    ```mlir
+    // Before:
+    func.func @train_step(%w: tensor<64xf32>, %m: tensor<64xf32>,
+                          %v: tensor<64xf32>, ...) -> (...) {
+      %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t {lr = 1.0e-3 : f32} : tensor<64xf32>
+      %mq = qopt.quantize %m1 to <fp8_e4m3> component <first_moment> : tensor<64xf32>
+      %vq = qopt.quantize %v1 to <e8m3> component <second_moment> : tensor<64xf32>
+      return %w1, %mq, %vq, %loss : ...
+    }
+    // After:
+    func.func @train_step(%w: tensor<64xf32>,
+        %m: tensor<64xf8E4M3FN> {qopt.storage = #qopt.format<fp8_e4m3>},
+        %v: tensor<64xbf16> {qopt.storage = #qopt.format<e8m3>}, ...) -> (...) {
+      %md = qopt.decode %m as <fp8_e4m3> : tensor<64xf8E4M3FN> to tensor<64xf32>
+      %vd = qopt.decode %v as <e8m3> : tensor<64xbf16> to tensor<64xf32>
+      %w1, %m1, %v1 = qopt.adam_update %w, %g, %md, %vd, %t {lr = 1.0e-3 : f32} : tensor<64xf32>
+      %mq = qopt.quantize %m1 to <fp8_e4m3> component <first_moment> : tensor<64xf32>
+      %me = qopt.encode %mq as <fp8_e4m3> : tensor<64xf32> to tensor<64xf8E4M3FN>
+      ...
+      return %w1, %me, %ve, %loss : ...
+    }
+    ```
+  }];
+  let options = [
+    ListOption<"containers", "containers", "std::string",
+               "Containers chosen by hand, as component=type (e.g. "
+               "second_moment=f16, first_moment=i8); each must hold the "
+               "component's format exactly">,
+    Option<"masterFormat", "master-format", "std::string", /*default=*/"\"\"",
+           "Also store the master weights narrow, rounded stochastically "
+           "to this format (e.g. bf16); empty keeps them f32">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::qopt::QOptDialect",
+  ];
+}
+
 #endif // QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD

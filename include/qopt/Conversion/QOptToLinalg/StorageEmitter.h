@@ -1,0 +1,39 @@
+//===- StorageEmitter.h - narrow storage codes as arith ---------*- C++ -*-===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Emits, as arith ops on scalars, the encoding of an f32 value into a narrow
+// container and its decoding (the layouts of Numerics/StorageCodec.h). The
+// standalone qopt.encode / qopt.decode lowerings and the fused optimizer
+// loops put this arithmetic in their bodies.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_CONVERSION_QOPTTOLINALG_STORAGEEMITTER_H
+#define QOPT_CONVERSION_QOPTTOLINALG_STORAGEEMITTER_H
+
+#include "qopt/Numerics/StorageCodec.h"
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/Value.h"
+
+namespace mlir {
+namespace qopt {
+
+/// Returns the code of `value` (f32), which must be a value of `layout`, as
+/// a scalar of `container` (a native float type or i8/i16).
+Value emitEncodeScalar(ImplicitLocOpBuilder &b, Value value,
+                       const StorageLayout &layout, Type container);
+
+/// Returns the f32 value of `code`, a scalar of a container in `layout`.
+Value emitDecodeScalar(ImplicitLocOpBuilder &b, Value code,
+                       const StorageLayout &layout);
+
+} // namespace qopt
+} // namespace mlir
+
+#endif // QOPT_CONVERSION_QOPTTOLINALG_STORAGEEMITTER_H

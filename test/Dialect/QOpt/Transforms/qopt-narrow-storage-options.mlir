@@ -1,0 +1,34 @@
+// RUN: qopt-opt %s --qopt-narrow-storage="containers=second_moment=f16,first_moment=i8" | FileCheck %s --check-prefix=FORCED
+// RUN: qopt-opt %s --qopt-narrow-storage="master-format=bf16" | FileCheck %s --check-prefix=MASTER
+
+/// containers: a hand-chosen container that holds the format exactly
+/// (e5m3 values are f16 values; fp8_e4m3 fits its own i8 code) replaces
+/// the smallest one.
+/// master-format: the new weight is rounded stochastically (seed offset
+/// past the inserted points' seeds) and stored narrow too.
+
+// FORCED-LABEL: func.func @adam_step
+// FORCED-SAME: %{{[a-z0-9]+}}: tensor<8xf32>,
+// FORCED-SAME: tensor<8xi8> {qopt.storage = #qopt.format<fp8_e4m3>}
+// FORCED-SAME: tensor<8xf16> {qopt.storage = #qopt.format<e5m3>}
+// FORCED: qopt.encode %{{.*}} as <fp8_e4m3> : tensor<8xf32> to tensor<8xi8>
+// FORCED: qopt.encode %{{.*}} as <e5m3> : tensor<8xf32> to tensor<8xf16>
+
+// MASTER-LABEL: func.func @adam_step
+// MASTER-SAME: %[[W:[a-z0-9]+]]: tensor<8xbf16> {qopt.storage = #qopt.format<bf16>}
+// MASTER-SAME: %[[T:[a-z0-9]+]]: i64, %[[SEED:[a-z0-9]+]]: i64 {qopt.seed}
+// MASTER: %[[WD:.*]] = qopt.decode %[[W]] as <bf16>
+// MASTER: %[[W1:.*]], %{{.*}}, %{{.*}} = qopt.adam_update %[[WD]], %{{.*}}, %{{.*}}, %{{.*}}, %[[T]]
+// MASTER: %[[OFF:.*]] = arith.constant 4294967296 : i64
+// MASTER: %[[S:.*]] = arith.addi %[[SEED]], %[[OFF]]
+// MASTER: %[[WQ:.*]] = qopt.quantize %[[W1]] to <bf16> rounding <stochastic> seed %[[S]] step %[[T]]
+// MASTER: %[[WE:.*]] = qopt.encode %[[WQ]] as <bf16>
+// MASTER: return %[[WE]]
+func.func @adam_step(%w: tensor<8xf32>, %m: tensor<8xf32>, %v: tensor<8xf32>,
+                     %g: tensor<8xf32>, %t: i64, %seed: i64 {qopt.seed})
+    -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) {
+  %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t {lr = 1.0e-3 : f32} : tensor<8xf32>
+  %mq = qopt.quantize %m1 to <fp8_e4m3> component <first_moment> : tensor<8xf32>
+  %vq = qopt.quantize %v1 to <e5m3> component <second_moment> : tensor<8xf32>
+  return %w1, %mq, %vq : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
+}
