@@ -265,9 +265,6 @@ LogicalResult applyQuantizationPasses(ModuleOp module) {
 /// that hold its formats exactly (--qopt-narrow-storage), once the formats
 /// are set.
 LogicalResult applyNarrowStorage(ModuleOp module) {
-  // Until the pass is part of the build, narrow storage is f32 storage.
-  if (!PassInfo::lookup("qopt-narrow-storage"))
-    return success();
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
   if (failed(parsePassPipeline("qopt-narrow-storage", pm, llvm::errs())))
     return failure();
