@@ -150,6 +150,12 @@ static cl::opt<std::string> storage(
              "that holds its format exactly, --qopt-narrow-storage) or f32 "
              "(every state in f32, the simulation layout)"),
     cl::cat(runCategory));
+static cl::opt<std::string> storageOptions(
+    "storage-options", cl::init(""),
+    cl::desc("Options of qopt-narrow-storage with --storage=narrow (e.g. "
+             "\"containers=second_moment=f16\", \"quantized-weights\", "
+             "\"master-format=bf16\")"),
+    cl::cat(runCategory));
 static cl::opt<std::string>
     finalStateFile("final-state", cl::init(""),
                    cl::desc("Write every state tensor at the end, decoded to "
@@ -266,7 +272,10 @@ LogicalResult applyQuantizationPasses(ModuleOp module) {
 /// are set.
 LogicalResult applyNarrowStorage(ModuleOp module) {
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
-  if (failed(parsePassPipeline("qopt-narrow-storage", pm, llvm::errs())))
+  std::string pipeline = "qopt-narrow-storage";
+  if (!storageOptions.empty())
+    pipeline += "{" + storageOptions + "}";
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     return failure();
   return pm.run(module);
 }
@@ -417,7 +426,7 @@ LogicalResult initialise(MemRefDescriptor &d, const StateInfo &state,
                    << " (it would read back as "
                    << llvm::format("%.9g", decoded)
                    << "): narrow storage would change the run; use "
-                      "--storage=f32\n";
+                      "--storage=f32 or initial values the format holds\n";
       ok = false;
       return false;
     }
@@ -481,6 +490,7 @@ std::vector<std::pair<std::string, std::string>> numericsOptions() {
       {"quantize", quantize},
       {"rounding", rounding},
       {"storage", storage},
+      {"storage-options", storageOptions},
   };
 }
 
@@ -597,6 +607,10 @@ int main(int argc, char **argv) {
   if (storage != "narrow" && storage != "f32") {
     llvm::errs() << "qopt-run: --storage must be narrow or f32, got '"
                  << storage << "'\n";
+    return 1;
+  }
+  if (!storageOptions.empty() && storage != "narrow") {
+    llvm::errs() << "qopt-run: --storage-options needs --storage=narrow\n";
     return 1;
   }
   if (saveEvery < 0 || (saveEvery > 0 && saveFile.empty())) {
