@@ -34,6 +34,5 @@ extern "C" LLVM_ATTRIBUTE_WEAK mlir::PassPluginLibraryInfo
 mlirGetPassPluginInfo() {
   return {MLIR_PLUGIN_API_VERSION, "QOptPasses", LLVM_VERSION_STRING, []() {
             mlir::qopt::registerAllQOptPassesAndPipelines();
-            mlir::qopt::registerQOptGPUPipelines();
           }};
 }

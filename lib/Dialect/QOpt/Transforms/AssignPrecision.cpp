@@ -251,9 +251,18 @@ LogicalResult AssignPrecisionPass::resolveConstants(ConstantTable &table) {
   if (!calibrationFile.empty() &&
       failed(readCalibration(getOperation(), calibrationFile, table)))
     return failure();
+  // An option overrides the file when it differs from its default. Set
+  // from C++, every field of the options struct counts as given, so "given"
+  // alone would let the defaults hide the file; this way the textual
+  // pipeline and C++ behave alike.
+  auto isExplicit = [](const Pass::Option<double> &option) {
+    const auto &defaultValue = option.getDefault();
+    return option.hasValue() && defaultValue.hasValue() &&
+           option.getValue() != defaultValue.getValue();
+  };
   for (int o = 0; o < 2; ++o)
     for (int c = 0; c < 4; ++c)
-      if (options[o][c] && options[o][c]->hasValue())
+      if (options[o][c] && isExplicit(*options[o][c]))
         table[o][c] = options[o][c]->getValue();
   return success();
 }

@@ -170,8 +170,10 @@ def AssignPrecisionPass
     ```
 
     where every entry is optional. Precedence, lowest first: the defaults,
-    the calibration file, the `adam-c-*` / `muon-c-*` options given
-    explicitly. A missing or malformed file, an unknown key or a non-number
+    the calibration file, the `adam-c-*` / `muon-c-*` options set to a
+    value other than their default (in a textual pipeline or in the C++
+    options struct alike, so a C++ caller that only sets
+    `calibrationFile` gets the file's constants). A missing or malformed file, an unknown key or a non-number
     is an error.
 
     **T.** `iterations` wins; otherwise an integer attribute
