@@ -126,8 +126,7 @@ LogicalResult NarrowStoragePass::parseOptions() {
     forcedContainers[static_cast<unsigned>(*component)] = type;
   }
   if (!masterFormat.empty()) {
-    Attribute attr =
-        parseAttribute("#qopt.format<" + masterFormat + ">", ctx);
+    Attribute attr = parseAttribute("#qopt.format<" + masterFormat + ">", ctx);
     masterFormatAttr = dyn_cast_or_null<FloatFormatAttr>(attr);
     if (!masterFormatAttr)
       return emitError(UnknownLoc::get(ctx))
@@ -148,8 +147,7 @@ static Value findMarkedArgument(func::FuncOp func, StringRef name) {
 
 /// The position at which `op`'s result is returned by `func` (its only use
 /// must be the return), or nullopt.
-static std::optional<unsigned> getReturnIndex(func::FuncOp func,
-                                              Value value) {
+static std::optional<unsigned> getReturnIndex(func::FuncOp func, Value value) {
   if (!value.hasOneUse())
     return std::nullopt;
   OpOperand &use = *value.getUses().begin();
@@ -159,9 +157,10 @@ static std::optional<unsigned> getReturnIndex(func::FuncOp func,
   return use.getOperandNumber();
 }
 
-LogicalResult NarrowStoragePass::addState(func::FuncOp func, Operation *update,
-                                          const StatePair &pair,
-                                          SmallVectorImpl<NarrowState> &states) {
+LogicalResult
+NarrowStoragePass::addState(func::FuncOp func, Operation *update,
+                            const StatePair &pair,
+                            SmallVectorImpl<NarrowState> &states) {
   // Only quantized new state has a format to store.
   QuantizeOp quantize;
   for (Operation *user : pair.result.getUsers())
@@ -220,8 +219,8 @@ LogicalResult NarrowStoragePass::addState(func::FuncOp func, Operation *update,
              << " (" << component << ") is also used by '" << user->getName()
              << "'; only the optimizer update may read narrow state (any "
                 "other reader would need an f32 copy)";
-  states.push_back({arg, quantize.getResult(), *resultIndex, format,
-                    choice.elementType});
+  states.push_back(
+      {arg, quantize.getResult(), *resultIndex, format, choice.elementType});
   return success();
 }
 
@@ -240,15 +239,14 @@ NarrowStoragePass::addMasterWeight(func::FuncOp func, Operation *update,
               "be used only by the return";
   auto type = cast<RankedTensorType>(arg.getType());
   if (!type.hasStaticShape())
-    return func.emitError()
-           << "qopt-narrow-storage: weight argument #" << arg.getArgNumber()
-           << " has the dynamic shape " << type
-           << "; narrow storage needs static shapes";
+    return func.emitError() << "qopt-narrow-storage: weight argument #"
+                            << arg.getArgNumber() << " has the dynamic shape "
+                            << type << "; narrow storage needs static shapes";
   StorageChoice choice = getStorageChoice(masterFormatAttr);
   if (!choice.isNarrow())
-    return func.emitError() << "qopt-narrow-storage: master-format "
-                            << masterFormatAttr
-                            << " has more than 16 bits; nothing to narrow";
+    return func.emitError()
+           << "qopt-narrow-storage: master-format " << masterFormatAttr
+           << " has more than 16 bits; nothing to narrow";
   Value seed = findMarkedArgument(func, "qopt.seed");
   Value step = findMarkedArgument(func, "qopt.step");
   if (!step)
@@ -287,10 +285,10 @@ NarrowStoragePass::collectStates(func::FuncOp func,
   for (auto [index, update] : llvm::enumerate(updates)) {
     SmallVector<StatePair> pairs;
     if (auto adam = dyn_cast<AdamUpdateOp>(update)) {
-      pairs.push_back({adam.getMoment1(), adam.getNewMoment1(),
-                       Component::first_moment});
-      pairs.push_back({adam.getMoment2(), adam.getNewMoment2(),
-                       Component::second_moment});
+      pairs.push_back(
+          {adam.getMoment1(), adam.getNewMoment1(), Component::first_moment});
+      pairs.push_back(
+          {adam.getMoment2(), adam.getNewMoment2(), Component::second_moment});
     } else {
       auto muon = cast<MuonUpdateOp>(update);
       pairs.push_back({muon.getMomentumBuffer(), muon.getNewMomentumBuffer(),
@@ -307,7 +305,7 @@ NarrowStoragePass::collectStates(func::FuncOp func,
 }
 
 LogicalResult NarrowStoragePass::narrowWeightCopies(ModuleOp module,
-                                                   func::FuncOp func) {
+                                                    func::FuncOp func) {
   SmallVector<QuantizeOp> copies;
   func.walk([&](QuantizeOp op) {
     if (op.getComponent() == Component::weight)
@@ -335,8 +333,8 @@ LogicalResult NarrowStoragePass::narrowWeightCopies(ModuleOp module,
                << call.getCallee() << " is not";
       unsigned index = use.getOperandNumber();
       OpBuilder b(call);
-      auto encode = EncodeOp::create(b, call.getLoc(), narrow,
-                                     copy.getResult(), copy.getFormat());
+      auto encode = EncodeOp::create(b, call.getLoc(), narrow, copy.getResult(),
+                                     copy.getFormat());
       use.set(encode.getResult());
       // The callee reads the narrow copy and decodes it on entry.
       BlockArgument arg = callee.getArgument(index);
@@ -409,8 +407,8 @@ LogicalResult NarrowStoragePass::rewriteCalls(ModuleOp module,
       Value result = call.getResult(state.resultIndex);
       Type f32Type = result.getType();
       result.setType(state.arg.getType());
-      auto decode = DecodeOp::create(b, call.getLoc(), f32Type, result,
-                                     state.format);
+      auto decode =
+          DecodeOp::create(b, call.getLoc(), f32Type, result, state.format);
       result.replaceAllUsesExcept(decode.getResult(), decode);
     }
   }
