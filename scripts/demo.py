@@ -9,6 +9,7 @@ and a run starved of mantissa bits; then prints the comparison table.
 import argparse
 import csv
 import os
+import re
 import subprocess
 import sys
 
@@ -39,14 +40,27 @@ def run(qopt_run, example, iterations, options, csv_path):
     if result.returncode != 0:
         sys.exit(f"demo: {' '.join(command)} failed:\n{result.stderr}")
     formats = [line[2:] for line in result.stdout.splitlines()
-               if line.startswith("# ")]
+               if line.startswith("# ") and " quantized to " in line]
+    # "state memory: X bytes (f32: Y bytes, -Z%)": the narrow storage.
+    memory = re.search(r"^state memory: (\d+) bytes \(f32: (\d+) bytes",
+                       result.stdout, re.MULTILINE)
+    state_bytes = (int(memory.group(1)), int(memory.group(2))) if memory \
+        else None
     rows = list(csv.DictReader(open(csv_path)))
     tail = rows[-max(1, len(rows) // 10):]
     loss = sum(float(r["loss"]) for r in tail) / len(tail)
     norm = sum(float(r["grad_norm"]) for r in tail) / len(tail)
     accuracy = next((float(r["test_accuracy"]) for r in reversed(rows)
                      if r["test_accuracy"]), None)
-    return formats, loss, norm, accuracy
+    return formats, loss, norm, accuracy, state_bytes
+
+
+def show_bytes(state_bytes):
+    if state_bytes is None:
+        return "-"
+    narrow, f32 = state_bytes
+    saved = 100.0 * (f32 - narrow) / f32 if f32 else 0.0
+    return f"{narrow:,} ({-saved:.0f}%)" if saved > 0 else f"{narrow:,}"
 
 
 def main():
@@ -56,9 +70,9 @@ def main():
     qopt_run = os.path.join(args.build, "bin", "qopt-run")
     out = os.path.join(args.build, "demo")
     os.makedirs(out, exist_ok=True)
-    table = ["| task | precision | formats (W, G, M, V) | final loss | "
-             "final grad norm | test accuracy |",
-             "|---|---|---|---|---|---|"]
+    table = ["| task | precision | formats (W, G, M, V) | state bytes | "
+             "final loss | final grad norm | test accuracy |",
+             "|---|---|---|---|---|---|---|"]
     for name, example, iterations, extra in TASKS:
         if not os.path.exists(os.path.join(ROOT, example)):
             continue
@@ -66,7 +80,7 @@ def main():
         for label, options in CONFIGS:
             csv_path = os.path.join(out, f"{os.path.basename(example)}."
                                     f"{label.split()[0]}.csv")
-            formats, loss, norm, accuracy = run(
+            formats, loss, norm, accuracy, state_bytes = run(
                 qopt_run, example, iterations, options + extra, csv_path)
             # One entry per component; several tensors (an MLP's layers,
             # Muon's matrices and Adam's biases) may differ: "a/b".
@@ -84,14 +98,17 @@ def main():
                               if c in chosen) or "-"
             if label.startswith("theorem"):
                 print(f"   the theorem's formats: {shown}")
-            table.append(f"| {name} | {label} | {shown} | {loss:.4g} | "
+            table.append(f"| {name} | {label} | {shown} | "
+                         f"{show_bytes(state_bytes)} | {loss:.4g} | "
                          f"{norm:.4g} | "
                          + (f"{accuracy:.3f}" if accuracy is not None
                             else "-") + " |")
     print()
     print("T = the planned iterations of each task; the theorem's formats "
           "come from qopt-assign-precision (stochastic rounding, 8 exponent "
-          "bits, default constants). Final values are means over the last "
+          "bits, default constants). State bytes: the optimizer state and "
+          "weights as stored (narrow containers, qopt-narrow-storage), with "
+          "the saving against f32. Final values are means over the last "
           "10% of steps; CSV files are in " + out + ".")
     print()
     print("\n".join(table))

@@ -19,6 +19,7 @@
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
+#include "qopt/Pipelines/GPUPipelines.h"
 #include "qopt/Pipelines/Pipelines.h"
 
 namespace mlir {
@@ -26,7 +27,16 @@ class DialectRegistry;
 
 namespace qopt {
 
-/// Adds the qopt dialect and the dialects its lowerings create.
+/// Adds everything qopt's passes and pipelines need to a registry: the
+/// upstream dialects they create, their interface implementations (linalg's
+/// TilingInterface, bufferization and ConvertToLLVM models, ...) and the
+/// LLVM IR translations (CPU, NVVM, GPU binaries) that the ExecutionEngine
+/// and `gpu-module-to-binary` use. registerQOptDialects calls it.
+void registerQOptDependencies(DialectRegistry &registry);
+
+/// Adds the qopt dialect and everything its pipelines need
+/// (registerQOptDependencies): one call makes a registry ready for every
+/// qopt pass and pipeline.
 void registerQOptDialects(DialectRegistry &registry);
 
 /// Registers every qopt pass (`--convert-qopt-to-linalg`,
@@ -34,7 +44,8 @@ void registerQOptDialects(DialectRegistry &registry);
 /// `--assign-precision`, ...).
 void registerQOptPasses();
 
-/// registerQOptPasses() and registerQOptPipelines().
+/// registerQOptPasses(), the CPU pipeline (registerQOptPipelines) and the
+/// GPU pipelines (registerQOptGPUPipelines).
 void registerAllQOptPassesAndPipelines();
 
 } // namespace qopt

@@ -8,16 +8,26 @@
 
 #include "qopt/InitQOpt.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 
 using namespace mlir;
 
+void mlir::qopt::registerQOptDependencies(DialectRegistry &registry) {
+  // The pipelines reach most of upstream (linalg, tensor, bufferization,
+  // vector, scf, memref, gpu, nvvm, llvm) and need their external
+  // interface models, which registering the dialects alone does not add.
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registerAllGPUToLLVMIRTranslations(registry);
+}
+
 void mlir::qopt::registerQOptDialects(DialectRegistry &registry) {
-  registry.insert<QOptDialect, arith::ArithDialect, linalg::LinalgDialect,
-                  tensor::TensorDialect>();
+  registry.insert<QOptDialect>();
+  registerQOptDependencies(registry);
 }
 
 void mlir::qopt::registerQOptPasses() {
@@ -29,4 +39,5 @@ void mlir::qopt::registerQOptPasses() {
 void mlir::qopt::registerAllQOptPassesAndPipelines() {
   registerQOptPasses();
   registerQOptPipelines();
+  registerQOptGPUPipelines();
 }

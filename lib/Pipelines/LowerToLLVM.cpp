@@ -260,10 +260,28 @@ struct TileAndVectorizeMatmulsPass
   void runOnOperation() override {
     packBuffers.clear();
     SmallVector<linalg::MatmulOp> matmuls;
+    // Only f32 products: the micro-kernel is an f32 FMA outer product (a
+    // mixed i64 x f32 matmul would build an invalid vector.contract).
+    auto allF32 = [](linalg::MatmulOp op) {
+      return llvm::all_of(op->getOperandTypes(), [](Type type) {
+        return getElementTypeOrSelf(type).isF32();
+      });
+    };
     getOperation().walk([&](linalg::MatmulOp op) {
-      if (op.hasPureTensorSemantics())
+      if (op.hasPureTensorSemantics() && allF32(op))
         matmuls.push_back(op);
     });
+    // The external model of TilingInterface comes with the linalg
+    // extensions; without it tiling would crash.
+    if (!matmuls.empty() &&
+        !isa<TilingInterface>(matmuls.front().getOperation())) {
+      matmuls.front().emitError()
+          << "qopt-lower-to-llvm: linalg.matmul does not implement "
+             "TilingInterface in this context: its external model is not "
+             "registered; call mlir::qopt::registerQOptDialects (or "
+             "registerQOptDependencies) on the context's DialectRegistry";
+      return signalPassFailure();
+    }
     IRRewriter rewriter(&getContext());
     for (linalg::MatmulOp matmul : matmuls) {
       SmallVector<int64_t> bounds = matmul.getStaticLoopRanges();

@@ -15,21 +15,16 @@
 #include "qopt/Pipelines/GPUPipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
-#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::qopt::registerAllQOptPassesAndPipelines();
-  mlir::qopt::registerQOptGPUPipelines();
 
+  // The qopt dialect and everything its pipelines need (all upstream
+  // dialects, extensions and translations).
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  mlir::registerAllGPUToLLVMIRTranslations(registry);
   mlir::qopt::registerQOptDialects(registry);
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "qopt optimizer driver: MLIR plus the qopt dialect\n",

@@ -32,8 +32,6 @@ mlirGetDialectPluginInfo() {
 
 extern "C" LLVM_ATTRIBUTE_WEAK mlir::PassPluginLibraryInfo
 mlirGetPassPluginInfo() {
-  return {MLIR_PLUGIN_API_VERSION, "QOptPasses", LLVM_VERSION_STRING, []() {
-            mlir::qopt::registerAllQOptPassesAndPipelines();
-            mlir::qopt::registerQOptGPUPipelines();
-          }};
+  return {MLIR_PLUGIN_API_VERSION, "QOptPasses", LLVM_VERSION_STRING,
+          []() { mlir::qopt::registerAllQOptPassesAndPipelines(); }};
 }

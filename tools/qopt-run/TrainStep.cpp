@@ -17,11 +17,61 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 using namespace mlir;
 using namespace qoptrun;
+
+/// Checks the element type of tensor argument `i` of `func` and, for a
+/// narrow state of @train_step, finds the layout of its codes.
+static LogicalResult analyzeStorage(func::FuncOp func, unsigned i,
+                                    RankedTensorType type, bool isState,
+                                    bool isTrainStep,
+                                    StepSignature &signature) {
+  Type element = type.getElementType();
+  Attribute storage = func.getArgAttr(i, "qopt.storage");
+  signature.storageFormats.back() = nullptr;
+  signature.storageLayouts.back() = std::nullopt;
+  if (!storage) {
+    if (element.isF32())
+      return success();
+    if (isState && isTrainStep)
+      return func.emitError()
+             << "qopt-run: state argument #" << i << " is a tensor of "
+             << qopt::getContainerName(element)
+             << " without qopt.storage: a state is f32, or a narrow "
+                "container with its format in qopt.storage";
+    return func.emitError()
+           << "qopt-run: argument #" << i << " of @" << func.getSymName()
+           << " must be an f32 tensor, got " << type;
+  }
+  if (!isState || !isTrainStep)
+    return func.emitError()
+           << "qopt-run: argument #" << i << " of @" << func.getSymName()
+           << " has qopt.storage: only state arguments of "
+              "@train_step may be stored narrow";
+  auto format = dyn_cast<qopt::FloatFormatAttr>(storage);
+  if (!format)
+    return func.emitError()
+           << "qopt-run: state argument #" << i
+           << " has qopt.storage = " << storage << "; expected a #qopt.format";
+  signature.storageFormats.back() = format;
+  // A format kept in f32 is f32 storage.
+  if (element.isF32())
+    return success();
+  std::optional<qopt::StorageLayout> layout =
+      qopt::getStorageLayout(format, element);
+  if (!layout)
+    return func.emitError()
+           << "qopt-run: state argument #" << i << " is stored in "
+           << qopt::getContainerName(element) << ", which cannot hold every "
+           << "value of its qopt.storage format " << format;
+  signature.storageLayouts.back() = layout;
+  return success();
+}
 
 LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
                                            StepSignature &signature) {
@@ -32,11 +82,12 @@ LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
     auto tensorType = dyn_cast<RankedTensorType>(argType);
     signature.argTypes.push_back(tensorType);
     signature.initAttrs.push_back(func.getArgAttr(i, "qopt.init"));
+    signature.storageFormats.push_back(nullptr);
+    signature.storageLayouts.push_back(std::nullopt);
     if (tensorType) {
-      if (!tensorType.getElementType().isF32() ||
-          !tensorType.hasStaticShape() || tensorType.getRank() > 4)
+      if (!tensorType.hasStaticShape() || tensorType.getRank() > 4)
         return func.emitError() << "qopt-run: argument #" << i
-                                << " must be a static f32 tensor of rank at "
+                                << " must be a static tensor of rank at "
                                    "most 4, got "
                                 << argType;
       auto data = func.getArgAttrOfType<StringAttr>(i, "qopt.data");
@@ -52,6 +103,9 @@ LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
                << "qopt-run: argument #" << i << " has qopt.data = \""
                << data.getValue() << "\"; expected \"images\" or \"labels\"";
       }
+      if (failed(analyzeStorage(func, i, tensorType, /*isState=*/!data,
+                                isTrainStep, signature)))
+        return failure();
       continue;
     }
     if (!argType.isInteger(64))
@@ -176,16 +230,36 @@ void MemRefDescriptor::appendArgs(std::vector<void *> &args) {
     args.push_back(&sizesAndStrides[i]);
 }
 
-MemRefDescriptor MemRefDescriptor::allocate(ArrayRef<int64_t> shape) {
+unsigned qoptrun::getElementBytes(Type elementType) {
+  return std::max<unsigned>(elementType.getIntOrFloatBitWidth() / 8, 1);
+}
+
+std::optional<int64_t> qoptrun::getTensorBytes(ArrayRef<int64_t> shape,
+                                               unsigned elementBytes) {
+  int64_t bytes = elementBytes;
+  for (int64_t size : shape)
+    if (size < 0 || llvm::MulOverflow(bytes, size, bytes))
+      return std::nullopt;
+  return bytes;
+}
+
+std::optional<MemRefDescriptor>
+MemRefDescriptor::allocate(ArrayRef<int64_t> shape, unsigned elementBytes) {
+  std::optional<int64_t> bytes = getTensorBytes(shape, elementBytes);
+  if (!bytes || uint64_t(*bytes) > std::numeric_limits<size_t>::max())
+    return std::nullopt;
   MemRefDescriptor d;
   d.rank = shape.size();
+  d.elementBytes = elementBytes;
   int64_t stride = 1;
   for (int i = static_cast<int>(d.rank) - 1; i >= 0; --i) {
     d.sizesAndStrides[i] = shape[i];
     d.sizesAndStrides[d.rank + i] = stride;
     stride *= shape[i];
   }
-  d.allocated = std::malloc(sizeof(float) * std::max<int64_t>(stride, 1));
+  d.allocated = std::malloc(std::max<size_t>(*bytes, 1));
+  if (!d.allocated)
+    return std::nullopt;
   d.aligned = d.allocated;
   return d;
 }
@@ -204,12 +278,14 @@ ResultLayout ResultLayout::get(FunctionType type) {
       layout.offsets.push_back(offset);
       layout.ranks.push_back(tensor.getRank());
       layout.isScalar.push_back(false);
+      layout.elementBytes.push_back(getElementBytes(tensor.getElementType()));
       offset += 8 * (3 + 2 * tensor.getRank());
     } else {
       offset = llvm::alignTo(offset, 4);
       layout.offsets.push_back(offset);
       layout.ranks.push_back(0);
       layout.isScalar.push_back(true);
+      layout.elementBytes.push_back(4);
       offset += 4;
     }
   }
@@ -221,6 +297,7 @@ MemRefDescriptor ResultLayout::readMemRef(const uint8_t *storage,
                                           unsigned index) const {
   MemRefDescriptor d;
   d.rank = ranks[index];
+  d.elementBytes = elementBytes[index];
   const uint8_t *p = storage + offsets[index];
   std::memcpy(&d.allocated, p, 8);
   std::memcpy(&d.aligned, p + 8, 8);

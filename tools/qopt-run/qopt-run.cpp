@@ -12,9 +12,13 @@
 // for T iterations, the rounding), compiles it once with the CPU pipeline and
 // the ExecutionEngine, and runs the iterations, feeding state and data and
 // recording loss, gradient norm and (for classifiers) test accuracy as CSV.
+// Quantized state is stored narrow (--storage=narrow: each state buffer in
+// its format's container); runs save and resume self-describing checkpoints
+// (Checkpoint.h) and can write their final state for bitwise comparisons.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Checkpoint.h"
 #include "IdxDataset.h"
 #include "TrainStep.h"
 
@@ -34,9 +38,11 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -46,6 +52,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -137,6 +144,43 @@ static cl::opt<double> beta2Override(
 static cl::opt<bool> printIR("print-ir", cl::init(false),
                              cl::desc("Print the step after the qopt passes"),
                              cl::cat(runCategory));
+static cl::opt<std::string> storage(
+    "storage", cl::init("narrow"),
+    cl::desc("Storage of the quantized state: narrow (the smallest container "
+             "that holds its format exactly, --qopt-narrow-storage) or f32 "
+             "(every state in f32, the simulation layout)"),
+    cl::cat(runCategory));
+static cl::opt<std::string> storageOptions(
+    "storage-options", cl::init(""),
+    cl::desc("Options of qopt-narrow-storage with --storage=narrow (e.g. "
+             "\"containers=second_moment=f16\", \"quantized-weights\", "
+             "\"master-format=bf16\")"),
+    cl::cat(runCategory));
+static cl::opt<std::string>
+    finalStateFile("final-state", cl::init(""),
+                   cl::desc("Write every state tensor at the end, decoded to "
+                            "f32, in state order, as raw little-endian "
+                            "float32"),
+                   cl::cat(runCategory));
+static cl::opt<std::string>
+    saveFile("save", cl::init(""),
+             cl::desc("Save a checkpoint here at the end (and every "
+                      "--save-every iterations)"),
+             cl::cat(runCategory));
+static cl::opt<int64_t>
+    saveEvery("save-every", cl::init(0),
+              cl::desc("Also save the checkpoint every N iterations"),
+              cl::cat(runCategory));
+static cl::opt<std::string>
+    resumeFile("resume", cl::init(""),
+               cl::desc("Continue the run saved in this checkpoint (at its "
+                        "iteration + 1, up to --iterations)"),
+               cl::cat(runCategory));
+static cl::opt<int64_t> testKillDuringSave(
+    "test-kill-during-save", cl::init(0), cl::Hidden,
+    cl::desc("Fault injection for the tests: SIGKILL after writing half of "
+             "the K-th checkpoint's temporary file"),
+    cl::cat(runCategory));
 
 namespace {
 
@@ -223,31 +267,173 @@ LogicalResult applyQuantizationPasses(ModuleOp module) {
   return failure(result.wasInterrupted());
 }
 
-/// Fills a state tensor from its `qopt.init` attribute.
-void initialise(MemRefDescriptor &d, RankedTensorType type, Attribute init,
-                std::mt19937 &rng) {
-  float *data = d.data();
-  int64_t n = d.numElements();
+/// With --storage=narrow, gives the quantized state the smallest containers
+/// that hold its formats exactly (--qopt-narrow-storage), once the formats
+/// are set.
+LogicalResult applyNarrowStorage(ModuleOp module) {
+  PassManager pm(module.getContext(), ModuleOp::getOperationName());
+  std::string pipeline = "qopt-narrow-storage";
+  if (!storageOptions.empty())
+    pipeline += "{" + storageOptions + "}";
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    return failure();
+  return pm.run(module);
+}
+
+std::string toString(Attribute attr) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << attr;
+  return text;
+}
+
+/// What the runner knows of one state tensor.
+struct StateInfo {
+  unsigned argument = 0;
+  RankedTensorType type;
+  /// Layout of the codes in a narrow container (nullopt: f32 storage).
+  std::optional<StorageLayout> layout;
+  /// The format of its values (`#qopt.format<...>`) or "f32", and the
+  /// rounding that writes them ("none" when not quantized).
+  std::string format = "f32";
+  std::string rounding = "none";
+  unsigned elementBytes = 4;
+  int64_t elements = 0;
+
+  std::string name(unsigned k) const { return "state" + std::to_string(k); }
+  std::string shape() const {
+    if (type.getRank() == 0)
+      return "scalar";
+    std::string text;
+    for (int64_t size : type.getShape())
+      text += (text.empty() ? "" : "x") + std::to_string(size);
+    return text;
+  }
+  std::string container() const {
+    return getContainerName(type.getElementType());
+  }
+};
+
+/// Element `i` of a state buffer, decoded to f32.
+float loadElement(const MemRefDescriptor &d,
+                  const std::optional<StorageLayout> &layout, int64_t i) {
+  const uint8_t *p = d.bytes() + i * d.elementBytes;
+  if (!layout) {
+    float value;
+    std::memcpy(&value, p, sizeof(value));
+    return value;
+  }
+  if (d.elementBytes == 1)
+    return decodeStorage(*p, *layout);
+  uint16_t code;
+  std::memcpy(&code, p, sizeof(code));
+  return decodeStorage(code, *layout);
+}
+
+/// Stores `code` in element `i` of a narrow buffer (host byte order, as the
+/// compiled code reads it).
+void storeCode(MemRefDescriptor &d, int64_t i, uint32_t code) {
+  uint8_t *p = d.bytes() + i * d.elementBytes;
+  if (d.elementBytes == 1) {
+    *p = static_cast<uint8_t>(code);
+    return;
+  }
+  uint16_t narrow = static_cast<uint16_t>(code);
+  std::memcpy(p, &narrow, sizeof(narrow));
+}
+
+bool sameBits(float a, float b) {
+  return storageFloatBits(a) == storageFloatBits(b);
+}
+
+/// Checks that a `qopt.init` attribute fits the state.
+LogicalResult checkInit(Attribute init, const StateInfo &state) {
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(init)) {
+    if (!dense.getElementType().isF32() ||
+        (!dense.isSplat() && dense.getNumElements() != state.elements)) {
+      llvm::errs() << "qopt-run: qopt.init of state argument #"
+                   << state.argument << " is " << dense.getType()
+                   << "; expected " << state.elements << " f32 values\n";
+      return failure();
+    }
+    return success();
+  }
+  auto name = dyn_cast_or_null<StringAttr>(init);
+  if (init && (!name || !llvm::is_contained({"zeros", "ones", "glorot"},
+                                            name.getValue()))) {
+    llvm::errs() << "qopt-run: qopt.init of state argument #" << state.argument
+                 << " is " << init
+                 << "; expected dense values, \"zeros\", \"ones\" or "
+                    "\"glorot\"\n";
+    return failure();
+  }
+  return success();
+}
+
+/// Produces the initial f32 values of a state from its `qopt.init`
+/// attribute, in element order, with the same draws from `rng` whatever
+/// its storage; stops early when `store` returns false.
+void initialValues(const StateInfo &state, Attribute init, std::mt19937 &rng,
+                   llvm::function_ref<bool(int64_t, float)> store) {
+  int64_t n = state.elements;
   if (auto dense = dyn_cast_or_null<DenseElementsAttr>(init)) {
     auto values = dense.getValues<float>();
     for (int64_t i = 0; i < n; ++i)
-      data[i] = dense.isSplat() ? dense.getSplatValue<float>() : values[i];
+      if (!store(i, dense.isSplat() ? dense.getSplatValue<float>() : values[i]))
+        return;
     return;
   }
   StringRef kind = "zeros";
   if (auto name = dyn_cast_or_null<StringAttr>(init))
     kind = name.getValue();
   if (kind == "glorot") {
+    RankedTensorType type = state.type;
     int64_t fanIn = type.getRank() >= 2 ? type.getDimSize(0) : n;
     int64_t fanOut = type.getRank() >= 2 ? type.getDimSize(1) : n;
     float limit = std::sqrt(6.0f / float(fanIn + fanOut));
     std::uniform_real_distribution<float> uniform(-limit, limit);
     for (int64_t i = 0; i < n; ++i)
-      data[i] = uniform(rng);
+      if (!store(i, uniform(rng)))
+        return;
     return;
   }
   float value = kind == "ones" ? 1.0f : 0.0f;
-  std::fill(data, data + n, value);
+  for (int64_t i = 0; i < n; ++i)
+    if (!store(i, value))
+      return;
+}
+
+/// Initialises a state buffer: the f32 values, encoded into the container
+/// when it is narrow. Fails when a value is not one of the storage format's
+/// (narrow storage would then change the run).
+LogicalResult initialise(MemRefDescriptor &d, const StateInfo &state,
+                         unsigned k, Attribute init, std::mt19937 &rng) {
+  bool ok = true;
+  initialValues(state, init, rng, [&](int64_t i, float value) {
+    if (!state.layout) {
+      d.data()[i] = value;
+      return true;
+    }
+    uint32_t code = encodeStorage(value, *state.layout);
+    float decoded = decodeStorage(code, *state.layout);
+    if (!sameBits(decoded, value)) {
+      llvm::errs() << llvm::format("qopt-run: state argument #%u (%s): "
+                                   "initial value %.9g (element %lld) is not "
+                                   "a value of ",
+                                   state.argument, state.name(k).c_str(), value,
+                                   (long long)i)
+                   << state.format << ", stored in " << state.container()
+                   << " (it would read back as "
+                   << llvm::format("%.9g", decoded)
+                   << "): narrow storage would change the run; use "
+                      "--storage=f32 or initial values the format holds\n";
+      ok = false;
+      return false;
+    }
+    storeCode(d, i, code);
+    return true;
+  });
+  return success(ok);
 }
 
 struct DataFeed {
@@ -280,6 +466,130 @@ struct DataFeed {
   }
 };
 
+std::string formatDouble(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%.17g", value);
+  return text;
+}
+
+/// The options that change the numerics, as a checkpoint records them
+/// (sorted by name).
+std::vector<std::pair<std::string, std::string>> numericsOptions() {
+  auto number = [](int64_t value) { return std::to_string(value); };
+  return {
+      {"assign-options", assignOptions},
+      {"assign-precision", assignPrecision ? "true" : "false"},
+      {"beta2", formatDouble(beta2Override)},
+      {"exp-bits", number(expBits)},
+      {"lr", formatDouble(lrOverride)},
+      {"man-bits", number(manBits)},
+      {"man-bits-g", number(manBitsG)},
+      {"man-bits-m", number(manBitsM)},
+      {"man-bits-v", number(manBitsV)},
+      {"man-bits-w", number(manBitsW)},
+      {"quantize", quantize},
+      {"rounding", rounding},
+      {"storage", storage},
+      {"storage-options", storageOptions},
+  };
+}
+
+/// Checks a checkpoint's options against this run's; `seedValue` becomes
+/// the checkpoint's seed.
+LogicalResult checkResumeOptions(const Checkpoint &checkpoint,
+                                 int64_t &seedValue) {
+  auto fail = [&]() -> llvm::raw_ostream & {
+    return llvm::errs() << "qopt-run: --resume: " << resumeFile << " ";
+  };
+  std::vector<std::pair<std::string, std::string>> expected = numericsOptions();
+  for (const auto &option : expected) {
+    const std::string &name = option.first, &value = option.second;
+    auto it = llvm::find_if(checkpoint.options, [&](const auto &entry) {
+      return entry.first == name;
+    });
+    if (it == checkpoint.options.end()) {
+      fail() << "does not record --" << name << "\n";
+      return failure();
+    }
+    if (it->second != value) {
+      fail() << "was written with --" << name << "=" << it->second
+             << ", this run has --" << name << "=" << value << "\n";
+      return failure();
+    }
+  }
+  if (checkpoint.options.size() != expected.size()) {
+    fail() << "records options this qopt-run does not know\n";
+    return failure();
+  }
+  if (seed.getNumOccurrences() && seed != checkpoint.seed) {
+    fail() << "was written with --seed=" << checkpoint.seed
+           << ", this run has --seed=" << seed << "\n";
+    return failure();
+  }
+  seedValue = checkpoint.seed;
+  if (checkpoint.iteration >= iterations) {
+    fail() << "is at iteration " << checkpoint.iteration
+           << ": --iterations (the total) must be larger, got " << iterations
+           << "\n";
+    return failure();
+  }
+  return success();
+}
+
+/// Checks that a checkpoint's tensors are this module's state.
+LogicalResult checkResumeTensors(const Checkpoint &checkpoint,
+                                 StringRef formats,
+                                 ArrayRef<StateInfo> states) {
+  auto fail = [&]() -> llvm::raw_ostream & {
+    return llvm::errs() << "qopt-run: --resume: " << resumeFile << " ";
+  };
+  if (checkpoint.tensors.size() != states.size()) {
+    fail() << "holds " << checkpoint.tensors.size()
+           << " state tensors, the module has " << states.size() << "\n";
+    return failure();
+  }
+  for (unsigned k = 0; k < states.size(); ++k) {
+    const CheckpointTensor &t = checkpoint.tensors[k];
+    const StateInfo &s = states[k];
+    std::string name = s.name(k);
+    auto compare = [&](StringRef what, StringRef saved,
+                       StringRef wanted) -> LogicalResult {
+      if (saved == wanted)
+        return success();
+      fail() << "does not match the module: " << name << " has " << what << " "
+             << saved << " in the checkpoint, " << wanted << " in the module\n";
+      return failure();
+    };
+    std::optional<int64_t> bytes =
+        getTensorBytes(s.type.getShape(), s.elementBytes);
+    if (failed(compare("name", t.name, name)) ||
+        failed(compare("argument", std::to_string(t.argument),
+                       std::to_string(s.argument))) ||
+        failed(compare("shape", t.shape, s.shape())) ||
+        failed(compare("format", t.format, s.format)) ||
+        failed(compare("container", t.container, s.container())) ||
+        failed(compare("rounding", t.rounding, s.rounding)) ||
+        failed(compare("size (bytes)", std::to_string(t.bytes),
+                       std::to_string(bytes.value_or(-1)))))
+      return failure();
+  }
+  // The quantization points: the first one that differs.
+  if (checkpoint.formats != formats) {
+    SmallVector<StringRef> saved, wanted;
+    StringRef(checkpoint.formats).split(saved, "; ", -1, false);
+    StringRef(formats).split(wanted, "; ", -1, false);
+    size_t i = 0;
+    while (i < saved.size() && i < wanted.size() && saved[i] == wanted[i])
+      ++i;
+    fail() << "was written with other quantization points: point #" << i
+           << " is '" << (i < saved.size() ? saved[i] : "none")
+           << "' in the checkpoint, '"
+           << (i < wanted.size() ? wanted[i] : "none") << "' in this run\n";
+    return failure();
+  }
+  return success();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -293,6 +603,44 @@ int main(int argc, char **argv) {
   if (iterations < 1) {
     llvm::errs() << "qopt-run: --iterations must be at least 1\n";
     return 1;
+  }
+  if (storage != "narrow" && storage != "f32") {
+    llvm::errs() << "qopt-run: --storage must be narrow or f32, got '"
+                 << storage << "'\n";
+    return 1;
+  }
+  if (!storageOptions.empty() && storage != "narrow") {
+    llvm::errs() << "qopt-run: --storage-options needs --storage=narrow\n";
+    return 1;
+  }
+  if (saveEvery < 0 || (saveEvery > 0 && saveFile.empty())) {
+    llvm::errs() << "qopt-run: --save-every needs --save=FILE and a "
+                    "positive N, got "
+                 << saveEvery << "\n";
+    return 1;
+  }
+  FailureOr<std::string> components = componentList();
+  if (failed(components))
+    return 1;
+
+  // A checkpoint to resume from is checked before anything is compiled.
+  std::unique_ptr<llvm::MemoryBuffer> checkpointBuffer;
+  std::optional<Checkpoint> resumed;
+  int64_t seedValue = seed;
+  if (!resumeFile.empty()) {
+    auto checkpoint = readCheckpoint(resumeFile, checkpointBuffer);
+    if (!checkpoint) {
+      llvm::errs() << "qopt-run: --resume: "
+                   << llvm::toString(checkpoint.takeError()) << "\n";
+      return 1;
+    }
+    resumed = std::move(*checkpoint);
+    if (failed(checkResumeOptions(*resumed, seedValue)))
+      return 1;
+    StringRef moduleName = llvm::sys::path::filename(inputFile);
+    if (resumed->module != moduleName)
+      llvm::errs() << "qopt-run: warning: " << resumeFile << " was written for "
+                   << resumed->module << ", this run is " << moduleName << "\n";
   }
 
   DialectRegistry registry;
@@ -335,11 +683,14 @@ int main(int argc, char **argv) {
   addSeedAndStepArguments(step, stochastic, stochastic);
   if (failed(addGradientNormResult(step)))
     return 1;
-  StepSignature signature, evalSignature;
-  if (failed(analyzeStepFunction(step, /*isTrainStep=*/true, signature)) ||
-      (evaluate && failed(analyzeStepFunction(evaluate, /*isTrainStep=*/false,
-                                              evalSignature))))
-    return 1;
+  {
+    // The module as written follows the contract.
+    StepSignature written, writtenEval;
+    if (failed(analyzeStepFunction(step, /*isTrainStep=*/true, written)) ||
+        (evaluate && failed(analyzeStepFunction(evaluate, /*isTrainStep=*/false,
+                                                writtenEval))))
+      return 1;
+  }
 
   // Hyper-parameter overrides, for sweeps that scale them with T.
   Builder builder(&context);
@@ -356,55 +707,156 @@ int main(int argc, char **argv) {
   });
   if (failed(applyQuantizationPasses(*module)) || failed(verify(*module)))
     return 1;
-  // The formats in force, for the record.
+  // The formats in force, for the record (before narrow storage rewrites
+  // the quantization of the state).
+  std::vector<std::string> formatLines;
+  std::string formats;
   step.walk([&](QuantizeOp op) {
-    if (op.getComponent())
-      llvm::outs() << "# " << stringifyComponent(*op.getComponent())
-                   << " quantized to " << op.getFormat() << " rounding "
-                   << stringifyRoundingMode(op.getRounding()) << "\n";
+    if (!op.getComponent())
+      return;
+    std::string component = stringifyComponent(*op.getComponent()).str();
+    std::string mode = stringifyRoundingMode(op.getRounding()).str();
+    formatLines.push_back("# " + component + " quantized to " +
+                          toString(op.getFormat()) + " rounding " + mode);
+    formats += (formats.empty() ? "" : "; ") + component + " " +
+               toString(op.getFormat()) + " " + mode;
   });
+  // The format and rounding of each state result the step quantizes.
+  unsigned numWrittenState = 0;
+  for (BlockArgument arg : step.getArguments())
+    if (isa<RankedTensorType>(arg.getType()) &&
+        !step.getArgAttr(arg.getArgNumber(), "qopt.data"))
+      ++numWrittenState;
+  std::vector<std::pair<std::string, std::string>> stateFormats(
+      numWrittenState, {"f32", "none"});
+  auto stepReturn = cast<func::ReturnOp>(step.getBody().back().getTerminator());
+  for (unsigned k = 0; k < numWrittenState; ++k)
+    if (auto op = stepReturn.getOperand(k).getDefiningOp<QuantizeOp>())
+      stateFormats[k] = {toString(op.getFormat()),
+                         stringifyRoundingMode(op.getRounding()).str()};
+
+  if (storage == "narrow" && !components->empty() &&
+      (failed(applyNarrowStorage(*module)) || failed(verify(*module))))
+    return 1;
+
+  StepSignature signature, evalSignature;
+  if (failed(analyzeStepFunction(step, /*isTrainStep=*/true, signature)) ||
+      (evaluate && failed(analyzeStepFunction(evaluate, /*isTrainStep=*/false,
+                                              evalSignature))))
+    return 1;
+  unsigned numState = signature.stateArgs.size();
+  if (numState != numWrittenState) {
+    llvm::errs() << "qopt-run: narrow storage changed the number of state "
+                    "arguments\n";
+    return 1;
+  }
+  std::vector<StateInfo> states(numState);
+  for (unsigned k = 0; k < numState; ++k) {
+    StateInfo &s = states[k];
+    s.argument = signature.stateArgs[k];
+    s.type = signature.argTypes[s.argument];
+    s.layout = signature.storageLayouts[s.argument];
+    s.elementBytes = getElementBytes(s.type.getElementType());
+    std::tie(s.format, s.rounding) = stateFormats[k];
+    if (FloatFormatAttr format = signature.storageFormats[s.argument]) {
+      s.format = toString(format);
+      if (s.rounding == "none" && !components->empty())
+        s.rounding = rounding;
+    }
+    std::optional<int64_t> elements = getTensorBytes(s.type.getShape(), 1);
+    std::optional<int64_t> bytes =
+        getTensorBytes(s.type.getShape(), std::max(s.elementBytes, 4u));
+    if (!elements || !bytes) {
+      llvm::errs() << "qopt-run: state argument #" << s.argument << " ("
+                   << s.type << ") is too large: its size overflows\n";
+      return 1;
+    }
+    s.elements = *elements;
+  }
+  // @evaluate reads the first states as f32 weights.
+  unsigned numWeights = 0;
+  for (unsigned i = 0; i < evalSignature.args.size(); ++i) {
+    if (evalSignature.args[i] != ArgKind::State)
+      continue;
+    if (numWeights == numState || evalSignature.argTypes[i].getShape() !=
+                                      states[numWeights].type.getShape()) {
+      llvm::errs() << "qopt-run: @evaluate argument #" << i << " ("
+                   << evalSignature.argTypes[i]
+                   << ") does not match state argument #"
+                   << (numWeights < numState
+                           ? std::to_string(states[numWeights].argument)
+                           : std::string("(none)"))
+                   << " of @train_step\n";
+      return 1;
+    }
+    ++numWeights;
+  }
+
+  for (const std::string &line : formatLines)
+    llvm::outs() << line << "\n";
+  // The bytes of the state, per narrow state and in all.
+  int64_t stateBytes = 0, f32Bytes = 0;
+  for (unsigned k = 0; k < numState; ++k) {
+    const StateInfo &s = states[k];
+    int64_t bytes = s.elements * s.elementBytes;
+    stateBytes += bytes;
+    f32Bytes += s.elements * 4;
+    if (s.layout)
+      llvm::outs() << "# state #" << k << ": " << s.format << " in "
+                   << s.container() << " (" << s.elementBytes
+                   << " bytes/element, " << bytes << " bytes)\n";
+  }
+  llvm::outs() << "state memory: " << stateBytes << " bytes (f32: " << f32Bytes
+               << " bytes, "
+               << llvm::format("-%.1f%%",
+                               f32Bytes
+                                   ? 100.0 * double(f32Bytes - stateBytes) /
+                                         double(f32Bytes)
+                                   : 0.0)
+               << ")\n";
+  if (resumed && failed(checkResumeTensors(*resumed, formats, states)))
+    return 1;
   if (printIR)
     module->print(llvm::outs());
 
-  // The qopt.* argument markers have served; LLVM would warn about them.
-  module->walk([](func::FuncOp func) {
-    for (unsigned i = 0; i < func.getNumArguments(); ++i)
-      for (StringRef name :
-           {"qopt.init", "qopt.data", "qopt.seed", "qopt.step"})
-        func.removeArgAttr(i, name);
-  });
-  FunctionType stepType = step.getFunctionType();
-  FunctionType evalType = evaluate ? evaluate.getFunctionType() : nullptr;
-  PassManager lower(&context, ModuleOp::getOperationName());
-  qopt::buildLowerToLLVMPipeline(lower, qopt::LowerToLLVMOptions());
-  if (failed(lower.run(*module)))
-    return 1;
-  ExecutionEngineOptions engineOptions;
-  std::function<llvm::Error(llvm::Module *)> transformer =
-      makeOptimizingTransformer(3, 0, nullptr);
-  engineOptions.transformer = transformer;
-  // memrefCopy and friends, which lowered copies between buffers call.
-  SmallVector<StringRef> sharedLibs = {QOPT_C_RUNNER_UTILS};
-  engineOptions.sharedLibPaths = sharedLibs;
-  auto engine = ExecutionEngine::create(*module, engineOptions);
-  if (!engine) {
-    llvm::errs() << "qopt-run: JIT compilation failed: "
-                 << llvm::toString(engine.takeError()) << "\n";
-    return 1;
-  }
-
+  // State and data buffers, the state initialised (or resumed).
   std::mt19937 rng(static_cast<uint32_t>(seed));
-  // State and data buffers.
   std::vector<MemRefDescriptor> args(signature.args.size());
+  auto releaseAll = [&]() {
+    for (MemRefDescriptor &d : args)
+      d.release();
+  };
   bool needsData = false;
   for (unsigned i = 0; i < signature.args.size(); ++i) {
-    if (!signature.argTypes[i])
+    RankedTensorType type = signature.argTypes[i];
+    if (!type)
       continue;
-    args[i] = MemRefDescriptor::allocate(signature.argTypes[i].getShape());
-    if (signature.args[i] == ArgKind::State)
-      initialise(args[i], signature.argTypes[i], signature.initAttrs[i], rng);
-    else
+    unsigned elementBytes = getElementBytes(type.getElementType());
+    std::optional<MemRefDescriptor> buffer =
+        MemRefDescriptor::allocate(type.getShape(), elementBytes);
+    if (!buffer) {
+      std::optional<int64_t> bytes =
+          getTensorBytes(type.getShape(), elementBytes);
+      llvm::errs() << "qopt-run: cannot allocate argument #" << i << " ("
+                   << type << ", "
+                   << (bytes ? std::to_string(*bytes) + " bytes"
+                             : std::string("size overflows"))
+                   << ")\n";
+      releaseAll();
+      return 1;
+    }
+    args[i] = *buffer;
+    if (signature.args[i] != ArgKind::State)
       needsData = true;
+  }
+  for (unsigned k = 0; k < numState && !resumed; ++k) {
+    unsigned i = states[k].argument;
+    if (failed(checkInit(signature.initAttrs[i], states[k])) ||
+        failed(
+            initialise(args[i], states[k], k, signature.initAttrs[i], rng))) {
+      releaseAll();
+      return 1;
+    }
   }
   DataFeed feed;
   if (needsData) {
@@ -442,6 +894,62 @@ int main(int argc, char **argv) {
       }
     }
   }
+  if (resumed) {
+    auto fail = [&]() -> llvm::raw_ostream & {
+      return llvm::errs() << "qopt-run: --resume: " << resumeFile << " ";
+    };
+    for (unsigned k = 0; k < numState; ++k) {
+      MemRefDescriptor &d = args[states[k].argument];
+      std::memcpy(d.bytes(), resumed->data[k].data(), d.numBytes());
+    }
+    std::istringstream rngText(resumed->rng);
+    rngText >> rng;
+    if (rngText.fail()) {
+      fail() << "has a malformed batch-order RNG state\n";
+      return 1;
+    }
+    int64_t examples = needsData ? int64_t(feed.order.size()) : 0;
+    if (int64_t(resumed->dataOrder.size()) != examples) {
+      fail() << "was written for a data set of " << resumed->dataOrder.size()
+             << " examples, this run has " << examples << "\n";
+      return 1;
+    }
+    for (int64_t example : resumed->dataOrder) {
+      if (example < 0 || example >= examples) {
+        fail() << "has example " << example
+               << " in its data order, outside [0, " << examples << ")\n";
+        return 1;
+      }
+    }
+    feed.order = resumed->dataOrder;
+    feed.cursor = resumed->dataCursor;
+  }
+
+  // The qopt.* argument markers have served; LLVM would warn about them.
+  module->walk([](func::FuncOp func) {
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      for (StringRef name :
+           {"qopt.init", "qopt.data", "qopt.seed", "qopt.step", "qopt.storage"})
+        func.removeArgAttr(i, name);
+  });
+  FunctionType stepType = step.getFunctionType();
+  PassManager lower(&context, ModuleOp::getOperationName());
+  qopt::buildLowerToLLVMPipeline(lower, qopt::LowerToLLVMOptions());
+  if (failed(lower.run(*module)))
+    return 1;
+  ExecutionEngineOptions engineOptions;
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(3, 0, nullptr);
+  engineOptions.transformer = transformer;
+  // memrefCopy and friends, which lowered copies between buffers call.
+  SmallVector<StringRef> sharedLibs = {QOPT_C_RUNNER_UTILS};
+  engineOptions.sharedLibPaths = sharedLibs;
+  auto engine = ExecutionEngine::create(*module, engineOptions);
+  if (!engine) {
+    llvm::errs() << "qopt-run: JIT compilation failed: "
+                 << llvm::toString(engine.takeError()) << "\n";
+    return 1;
+  }
 
   std::unique_ptr<llvm::ToolOutputFile> csv;
   if (!csvFile.empty()) {
@@ -457,23 +965,58 @@ int main(int argc, char **argv) {
   }
 
   // Test accuracy with @evaluate over the first --eval-examples examples.
+  // Narrow weights are decoded into f32 buffers for the call.
   auto evaluateAccuracy = [&]() -> double {
     std::vector<MemRefDescriptor> evalArgs(evalSignature.args.size());
+    std::vector<bool> owned(evalSignature.args.size(), false);
+    auto releaseOwned = [&]() {
+      for (unsigned i = 0; i < evalArgs.size(); ++i)
+        if (owned[i])
+          evalArgs[i].release();
+    };
     int64_t batch = 0;
     unsigned weight = 0;
     for (unsigned i = 0; i < evalSignature.args.size(); ++i) {
+      if (!evalSignature.argTypes[i])
+        continue;
       if (evalSignature.args[i] == ArgKind::State) {
-        evalArgs[i] = args[signature.stateArgs[weight++]];
-      } else if (evalSignature.argTypes[i]) {
-        evalArgs[i] =
+        const StateInfo &s = states[weight];
+        MemRefDescriptor &stateBuffer = args[s.argument];
+        ++weight;
+        if (!s.layout) {
+          evalArgs[i] = stateBuffer;
+          continue;
+        }
+        std::optional<MemRefDescriptor> decoded =
+            MemRefDescriptor::allocate(s.type.getShape());
+        if (!decoded) {
+          llvm::errs() << "qopt-run: cannot allocate an f32 copy of " << s.type
+                       << " for @evaluate\n";
+          releaseOwned();
+          return NAN;
+        }
+        for (int64_t e = 0; e < s.elements; ++e)
+          decoded->data()[e] = loadElement(stateBuffer, s.layout, e);
+        evalArgs[i] = *decoded;
+      } else {
+        std::optional<MemRefDescriptor> buffer =
             MemRefDescriptor::allocate(evalSignature.argTypes[i].getShape());
+        if (!buffer) {
+          llvm::errs() << "qopt-run: cannot allocate "
+                       << evalSignature.argTypes[i] << " for @evaluate\n";
+          releaseOwned();
+          return NAN;
+        }
+        evalArgs[i] = *buffer;
         batch = evalSignature.argTypes[i].getDimSize(0);
       }
+      owned[i] = true;
     }
     int64_t examples = std::min<int64_t>(evalExamples, feed.test.count);
     double correct = 0;
     int64_t seen = 0;
-    for (int64_t start = 0; start + batch <= examples; start += batch) {
+    for (int64_t start = 0; batch > 0 && start + batch <= examples;
+         start += batch) {
       MemRefDescriptor *images = nullptr, *labels = nullptr;
       for (unsigned i = 0; i < evalSignature.args.size(); ++i) {
         if (evalSignature.args[i] == ArgKind::Images)
@@ -491,28 +1034,68 @@ int main(int argc, char **argv) {
       if (llvm::Error error = (*engine)->invokePacked("evaluate", packed)) {
         llvm::errs() << "qopt-run: @evaluate failed: "
                      << llvm::toString(std::move(error)) << "\n";
+        releaseOwned();
         return NAN;
       }
       correct += result;
       seen += batch;
     }
-    for (unsigned i = 0; i < evalSignature.args.size(); ++i)
-      if (evalSignature.args[i] != ArgKind::State && evalSignature.argTypes[i])
-        evalArgs[i].release();
+    releaseOwned();
     return seen ? correct / seen : NAN;
   };
 
+  // Checkpoints: the state in its containers, the RNG and the data order.
+  int64_t saves = 0;
+  auto saveCheckpoint = [&](int64_t iteration) -> LogicalResult {
+    Checkpoint checkpoint;
+    checkpoint.iteration = iteration;
+    checkpoint.seed = seedValue;
+    checkpoint.module = llvm::sys::path::filename(inputFile).str();
+    checkpoint.options = numericsOptions();
+    checkpoint.formats = formats;
+    std::ostringstream rngText;
+    rngText << rng;
+    checkpoint.rng = rngText.str();
+    if (needsData) {
+      checkpoint.dataOrder = feed.order;
+      checkpoint.dataCursor = feed.cursor;
+    }
+    for (unsigned k = 0; k < numState; ++k) {
+      const StateInfo &s = states[k];
+      const MemRefDescriptor &d = args[s.argument];
+      CheckpointTensor t;
+      t.name = s.name(k);
+      t.argument = s.argument;
+      t.shape = s.shape();
+      t.format = s.format;
+      t.container = s.container();
+      t.rounding = s.rounding;
+      t.bytes = d.numBytes();
+      checkpoint.tensors.push_back(std::move(t));
+      checkpoint.data.emplace_back(d.bytes(), d.numBytes());
+    }
+    ++saves;
+    if (llvm::Error error =
+            writeFileAtomically(saveFile, serializeCheckpoint(checkpoint),
+                                /*killHalfway=*/saves == testKillDuringSave)) {
+      llvm::errs() << "qopt-run: cannot save the checkpoint: "
+                   << llvm::toString(std::move(error)) << "\n";
+      return failure();
+    }
+    return success();
+  };
+
   ResultLayout layout = ResultLayout::get(stepType);
-  (void)evalType;
   std::vector<uint8_t> resultStorage(layout.size);
-  unsigned numState = signature.stateArgs.size();
   unsigned gradNormIndex = stepType.getNumResults() - 1;
-  int64_t stepValue = 0, seedValue = seed;
+  int64_t firstIteration = resumed ? resumed->iteration + 1 : 1;
+  int64_t stepValue = 0;
   float loss = NAN, gradNorm = NAN;
   double accuracy = NAN;
   auto start = std::chrono::steady_clock::now();
   double lastReport = 0;
-  for (int64_t iteration = 1; iteration <= iterations; ++iteration) {
+  for (int64_t iteration = firstIteration; iteration <= iterations;
+       ++iteration) {
     stepValue = iteration;
     MemRefDescriptor *images = nullptr, *labels = nullptr;
     std::vector<void *> packed;
@@ -544,10 +1127,12 @@ int main(int argc, char **argv) {
       return 1;
     }
     // The new state replaces the old; the step returns buffers it owns.
-    for (unsigned s = 0; s < numState; ++s) {
-      MemRefDescriptor &old = args[signature.stateArgs[s]];
-      old.release();
-      old = layout.readMemRef(resultStorage.data(), s);
+    for (unsigned k = 0; k < numState; ++k) {
+      MemRefDescriptor &old = args[states[k].argument];
+      MemRefDescriptor fresh = layout.readMemRef(resultStorage.data(), k);
+      if (fresh.allocated != old.allocated)
+        old.release();
+      old = fresh;
     }
     loss = layout.readScalar(resultStorage.data(), numState);
     gradNorm = layout.readScalar(resultStorage.data(), gradNormIndex);
@@ -564,12 +1149,18 @@ int main(int argc, char **argv) {
         csv->os() << llvm::format("%.6f", accuracy);
       csv->os() << '\n';
     }
+    if (!saveFile.empty() &&
+        ((saveEvery > 0 && iteration % saveEvery == 0) ||
+         iteration == iterations) &&
+        failed(saveCheckpoint(iteration)))
+      return 1;
     double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
     if ((progress || elapsed > 10) && elapsed - lastReport >= 5) {
       lastReport = elapsed;
-      double eta = elapsed / iteration * (iterations - iteration);
+      int64_t done = iteration - firstIteration + 1;
+      double eta = elapsed / done * (iterations - iteration);
       llvm::errs() << llvm::format(
           "qopt-run: %s: iteration %lld/%lld, loss %.4g, grad norm %.4g, "
           "%.0f s elapsed, about %.0f s left\n",
@@ -582,9 +1173,34 @@ int main(int argc, char **argv) {
   if (!std::isnan(accuracy))
     llvm::outs() << llvm::format(" test_accuracy %.4f", accuracy);
   llvm::outs() << "\n";
-  for (unsigned i = 0; i < args.size(); ++i)
-    if (signature.argTypes[i])
-      args[i].release();
+
+  // The final state, decoded to f32, as raw little-endian float32.
+  if (!finalStateFile.empty()) {
+    std::error_code error;
+    llvm::raw_fd_ostream out(finalStateFile, error, llvm::sys::fs::OF_None);
+    if (error) {
+      llvm::errs() << "qopt-run: cannot write " << finalStateFile << ": "
+                   << error.message() << "\n";
+      return 1;
+    }
+    for (const StateInfo &s : states) {
+      const MemRefDescriptor &d = args[s.argument];
+      for (int64_t e = 0; e < s.elements; ++e) {
+        char word[4];
+        llvm::support::endian::write32le(
+            word, storageFloatBits(loadElement(d, s.layout, e)));
+        out.write(word, sizeof(word));
+      }
+    }
+    out.close();
+    if (out.has_error()) {
+      llvm::errs() << "qopt-run: cannot write " << finalStateFile << ": "
+                   << out.error().message() << "\n";
+      out.clear_error();
+      return 1;
+    }
+  }
+  releaseAll();
   if (csv)
     csv->keep();
   return 0;

@@ -113,12 +113,11 @@ inline float decodeStorage(uint32_t code, const StorageLayout &layout) {
   if (!layout.finiteOnly && field == expAllOnes)
     return storageBitsFloat(sign | (mantissa ? 0x7fc00000u : 0x7f800000u));
   double value =
-      field == 0
-          ? std::ldexp(static_cast<double>(mantissa),
-                       layout.minExponent() - static_cast<int>(m))
-          : std::ldexp(1.0 + std::ldexp(static_cast<double>(mantissa),
-                                        -static_cast<int>(m)),
-                       static_cast<int>(field) - layout.bias());
+      field == 0 ? std::ldexp(static_cast<double>(mantissa),
+                              layout.minExponent() - static_cast<int>(m))
+                 : std::ldexp(1.0 + std::ldexp(static_cast<double>(mantissa),
+                                               -static_cast<int>(m)),
+                              static_cast<int>(field) - layout.bias());
   return storageBitsFloat(sign | storageFloatBits(static_cast<float>(value)));
 }
 

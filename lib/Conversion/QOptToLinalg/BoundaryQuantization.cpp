@@ -245,12 +245,11 @@ Value BoundaryQuantization::apply(ImplicitLocOpBuilder &bb,
     randomBits = emitStochasticBits(bb, fused.key, linearIndex);
   }
   // The fused optimizer loops reach memory speed only with the shorter form.
-  Value rounded =
-      hasF32ExponentRange(fused.format)
-          ? emitF32RangeQuantizeScalar(bb, value, fused.format, fused.rounding,
-                                       randomBits)
-          : emitQuantizeScalar(bb, value, fused.format, fused.rounding,
-                               randomBits);
+  Value rounded = hasF32ExponentRange(fused.format)
+                      ? emitF32RangeQuantizeScalar(bb, value, fused.format,
+                                                   fused.rounding, randomBits)
+                      : emitQuantizeScalar(bb, value, fused.format,
+                                           fused.rounding, randomBits);
   if (fused.storage)
     return emitEncodeScalar(bb, rounded, *fused.storage, fused.container);
   return rounded;

@@ -48,7 +48,9 @@ struct Int32Builder {
   Value select(Value cond, Value x, Value y) {
     return arith::SelectOp::create(b, cond, x, y);
   }
-  Value select(Value cond, uint32_t x, Value y) { return select(cond, c(x), y); }
+  Value select(Value cond, uint32_t x, Value y) {
+    return select(cond, c(x), y);
+  }
 };
 } // namespace
 
@@ -88,8 +90,8 @@ Value mlir::qopt::emitEncodeScalar(ImplicitLocOpBuilder &b, Value value,
     Value subnormal = arith::FPToSIOp::create(b, b.getI32Type(), scaled);
     code = ib.select(ib.cmp(P::uge, abs, minNormalBits), normal, subnormal);
     if (!layout.finiteOnly)
-      code = ib.select(ib.cmp(P::eq, abs, kInfBits), ((1u << e) - 1u) << m,
-                       code);
+      code =
+          ib.select(ib.cmp(P::eq, abs, kInfBits), ((1u << e) - 1u) << m, code);
   }
   code = ib.select(ib.cmp(P::ugt, abs, kInfBits), nanCode(layout), code);
   // The sign goes right above the magnitude.
@@ -132,17 +134,15 @@ Value mlir::qopt::emitDecodeScalar(ImplicitLocOpBuilder &b, Value code,
     bits = ib.select(ib.cmp(P::uge, magnitude, 1u << m), normal, subnormal);
     const uint32_t topExponent = ((1u << e) - 1u) << m;
     if (layout.finiteOnly) {
-      bits = ib.select(ib.cmp(P::eq, magnitude, magnitudeMask), kQuietNaN,
-                       bits);
+      bits =
+          ib.select(ib.cmp(P::eq, magnitude, magnitudeMask), kQuietNaN, bits);
     } else {
       bits = ib.select(ib.cmp(P::eq, magnitude, topExponent), kInfBits, bits);
-      bits = ib.select(ib.cmp(P::ugt, magnitude, topExponent), kQuietNaN,
-                       bits);
+      bits = ib.select(ib.cmp(P::ugt, magnitude, topExponent), kQuietNaN, bits);
     }
   }
   if (layout.hasNaNFlag())
-    bits = ib.select(
-        ib.cmp(P::ne, ib.band(wide, ib.c(1u << (e + m + 1))), 0), kQuietNaN,
-        bits);
+    bits = ib.select(ib.cmp(P::ne, ib.band(wide, ib.c(1u << (e + m + 1))), 0),
+                     kQuietNaN, bits);
   return arith::BitcastOp::create(b, b.getF32Type(), ib.bor(bits, sign));
 }

@@ -12,8 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qopt/Conversion/QOptToLinalg/QOptToLinalg.h"
 #include "qopt/Conversion/QOptToLinalg/OptimizerToLinalg.h"
+#include "qopt/Conversion/QOptToLinalg/QOptToLinalg.h"
 #include "qopt/Conversion/QOptToLinalg/QuantizeEmitter.h"
 #include "qopt/Conversion/QOptToLinalg/StorageEmitter.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
@@ -102,11 +102,10 @@ struct DecodeOpLowering : OpConversionPattern<DecodeOp> {
     if (!layout)
       return op.emitOpError("container cannot hold the format");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value result =
-        emitElementwise(b, adaptor.getInput(), b.getF32Type(),
-                        [&](ImplicitLocOpBuilder &bb, Value code) {
-                          return emitDecodeScalar(bb, code, *layout);
-                        });
+    Value result = emitElementwise(b, adaptor.getInput(), b.getF32Type(),
+                                   [&](ImplicitLocOpBuilder &bb, Value code) {
+                                     return emitDecodeScalar(bb, code, *layout);
+                                   });
     rewriter.replaceOp(op, result);
     return success();
   }

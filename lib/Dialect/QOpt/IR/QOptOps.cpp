@@ -78,19 +78,9 @@ LogicalResult QuantizeOp::verify() {
   return success();
 }
 
-/// True when quantizing to `format` changes no f32 value: the format is f32
-/// itself with IEEE policies (only NaN payloads would be canonicalized).
-static bool isIdentityFormat(FloatFormatAttr format) {
-  return format.getExpBits() == 8 && format.getManBits() == 23 &&
-         format.getSubnormals() == SubnormalPolicy::keep &&
-         format.getOverflow() == OverflowPolicy::inf &&
-         format.getEncoding() == SpecialEncoding::ieee;
-}
-
 OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {
-  // Quantizing to f32 itself changes nothing.
-  if (isIdentityFormat(getFormat()))
-    return getInput();
+  // Quantizing to f32 itself is not folded away: it turns a signalling NaN
+  // into a quiet one, as the semantics say.
   // Values already in the format are representable, so every rounding mode
   // returns them unchanged: quantize(quantize(x, F), F) == quantize(x, F).
   if (auto producer = getInput().getDefiningOp<QuantizeOp>())

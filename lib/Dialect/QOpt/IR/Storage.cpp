@@ -52,8 +52,7 @@ StorageLayout mlir::qopt::getFormatLayout(FloatFormatAttr format) {
 
 static bool sameValue(float a, float b) {
   if (std::isnan(a) || std::isnan(b))
-    return std::isnan(a) && std::isnan(b) &&
-           std::signbit(a) == std::signbit(b);
+    return std::isnan(a) && std::isnan(b) && std::signbit(a) == std::signbit(b);
   return storageFloatBits(a) == storageFloatBits(b);
 }
 
@@ -81,8 +80,8 @@ static bool holdsEveryValue(FloatFormatAttr format,
   return true;
 }
 
-std::optional<StorageLayout> mlir::qopt::getStorageLayout(FloatFormatAttr format,
-                                                          Type container) {
+std::optional<StorageLayout>
+mlir::qopt::getStorageLayout(FloatFormatAttr format, Type container) {
   if (auto native = getNativeLayout(container)) {
     if (holdsEveryValue(format, *native))
       return native;
@@ -103,10 +102,10 @@ StorageChoice mlir::qopt::getStorageChoice(FloatFormatAttr format) {
   StorageChoice choice;
   choice.elementType = Float32Type::get(ctx);
   // By size, native types first.
-  Type candidates[] = {Float8E5M2Type::get(ctx),   Float8E4M3FNType::get(ctx),
-                       Float8E4M3Type::get(ctx),   Float8E3M4Type::get(ctx),
-                       IntegerType::get(ctx, 8),   BFloat16Type::get(ctx),
-                       Float16Type::get(ctx),      IntegerType::get(ctx, 16)};
+  Type candidates[] = {Float8E5M2Type::get(ctx), Float8E4M3FNType::get(ctx),
+                       Float8E4M3Type::get(ctx), Float8E3M4Type::get(ctx),
+                       IntegerType::get(ctx, 8), BFloat16Type::get(ctx),
+                       Float16Type::get(ctx),    IntegerType::get(ctx, 16)};
   for (Type candidate : candidates) {
     if (auto layout = getStorageLayout(format, candidate)) {
       choice.elementType = candidate;

@@ -16,6 +16,7 @@
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/Storage.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
@@ -250,9 +251,18 @@ LogicalResult AssignPrecisionPass::resolveConstants(ConstantTable &table) {
   if (!calibrationFile.empty() &&
       failed(readCalibration(getOperation(), calibrationFile, table)))
     return failure();
+  // An option overrides the file when it differs from its default. Set
+  // from C++, every field of the options struct counts as given, so "given"
+  // alone would let the defaults hide the file; this way the textual
+  // pipeline and C++ behave alike.
+  auto isExplicit = [](const Pass::Option<double> &option) {
+    const auto &defaultValue = option.getDefault();
+    return option.hasValue() && defaultValue.hasValue() &&
+           option.getValue() != defaultValue.getValue();
+  };
   for (int o = 0; o < 2; ++o)
     for (int c = 0; c < 4; ++c)
-      if (options[o][c] && options[o][c]->hasValue())
+      if (options[o][c] && isExplicit(*options[o][c]))
         table[o][c] = options[o][c]->getValue();
   return success();
 }
@@ -370,13 +380,15 @@ void AssignPrecisionPass::runOnOperation() {
 
       op.emitRemark() << llvm::formatv(
           "{0} {1}: T = {2}, c = {3}, q <= 2^-{4:F2} ({5:E2}) under {6} -> "
-          "{7} mantissa bits -> {8} ({9} bytes/element)",
+          "{7} mantissa bits -> {8} ({9} container, {10} bytes/element)",
           optimizerName(*optimizer), stringifyComponent(*op.getComponent()),
           planned, decision.c, decision.requiredBits,
           std::exp2(-decision.requiredBits),
           stringifyRoundingMode(op.getRounding()),
           std::clamp(decision.theoryBits, 0, kMaxMantissaBits),
-          formatName(format), format.getStorageBytes());
+          formatName(format),
+          getContainerName(getStorageChoice(format).elementType),
+          getStorageChoice(format).bytes);
 
       auto key = std::make_tuple(static_cast<int>(*optimizer),
                                  static_cast<int>(*op.getComponent()),
@@ -398,6 +410,11 @@ void AssignPrecisionPass::runOnOperation() {
     llvm::json::Array entries;
     for (auto &[key, group] : groups) {
       const Decision &d = group.first;
+      StorageChoice storage = getStorageChoice(d.format);
+      // Optimizer state crosses steps; --qopt-narrow-storage stores it in
+      // the container. W and G are per-step copies.
+      bool stateComponent = d.component == Component::first_moment ||
+                            d.component == Component::second_moment;
       llvm::json::Object entry{
           {"optimizer", optimizerName(d.optimizer)},
           {"component", stringifyComponent(d.component)},
@@ -409,12 +426,14 @@ void AssignPrecisionPass::runOnOperation() {
           {"format", formatName(d.format)},
           {"exp_bits", d.format.getExpBits()},
           {"man_bits", d.format.getManBits()},
-          {"bytes_per_element", d.format.getStorageBytes()},
+          {"container", getContainerName(storage.elementType)},
+          {"bytes_per_element", storage.bytes},
+          {"optimizer_state", stateComponent},
           {"ops", opCounts[key]},
       };
       if (d.elements) {
         entry["elements"] = group.second;
-        entry["stored_bytes"] = group.second * d.format.getStorageBytes();
+        entry["stored_bytes"] = group.second * storage.bytes;
         entry["f32_bytes"] = group.second * 4;
       }
       entries.push_back(std::move(entry));

@@ -346,12 +346,14 @@ struct InsertQuantizationPass
     auto on = [&](Component c) { return enabled[static_cast<unsigned>(c)]; };
 
     SymbolTableCollection table;
+    bool anyUpdate = false;
     for (auto func : module.getOps<FunctionOpInterface>()) {
       SmallVector<Operation *> updates;
       func.walk([&](Operation *op) {
         if (isa<AdamUpdateOp, MuonUpdateOp>(op))
           updates.push_back(op);
       });
+      anyUpdate |= !updates.empty();
       FunctionQuantizer quantizer(func, parsed, *roundingMode, table);
       for (Operation *update : updates) {
         Value weight = update->getOperand(0);
@@ -383,6 +385,14 @@ struct InsertQuantizationPass
           return signalPassFailure();
       }
     }
+    // Silence here would let a framework-written optimizer (plain linalg)
+    // pass through unquantized without anyone noticing.
+    if (!anyUpdate)
+      module.emitWarning()
+          << "qopt-insert-quantization: no qopt.adam_update or "
+             "qopt.muon_update in the module, so nothing was quantized; an "
+             "optimizer written as plain linalg/arith must be raised to qopt "
+             "ops first";
   }
 };
 } // namespace

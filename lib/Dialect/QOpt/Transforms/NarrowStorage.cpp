@@ -69,6 +69,8 @@ public:
     for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
       if (func.isExternal())
         continue;
+      if (quantizedWeights && failed(narrowWeightCopies(module, func)))
+        return signalPassFailure();
       SmallVector<NarrowState> states;
       if (failed(collectStates(func, states)))
         return signalPassFailure();
@@ -90,6 +92,7 @@ private:
   LogicalResult addMasterWeight(func::FuncOp func, Operation *update,
                                 unsigned index,
                                 SmallVectorImpl<NarrowState> &states);
+  LogicalResult narrowWeightCopies(ModuleOp module, func::FuncOp func);
   void rewriteFunction(func::FuncOp func, ArrayRef<NarrowState> states);
   LogicalResult rewriteCalls(ModuleOp module, func::FuncOp func,
                              ArrayRef<NarrowState> states);
@@ -123,8 +126,7 @@ LogicalResult NarrowStoragePass::parseOptions() {
     forcedContainers[static_cast<unsigned>(*component)] = type;
   }
   if (!masterFormat.empty()) {
-    Attribute attr =
-        parseAttribute("#qopt.format<" + masterFormat + ">", ctx);
+    Attribute attr = parseAttribute("#qopt.format<" + masterFormat + ">", ctx);
     masterFormatAttr = dyn_cast_or_null<FloatFormatAttr>(attr);
     if (!masterFormatAttr)
       return emitError(UnknownLoc::get(ctx))
@@ -145,8 +147,7 @@ static Value findMarkedArgument(func::FuncOp func, StringRef name) {
 
 /// The position at which `op`'s result is returned by `func` (its only use
 /// must be the return), or nullopt.
-static std::optional<unsigned> getReturnIndex(func::FuncOp func,
-                                              Value value) {
+static std::optional<unsigned> getReturnIndex(func::FuncOp func, Value value) {
   if (!value.hasOneUse())
     return std::nullopt;
   OpOperand &use = *value.getUses().begin();
@@ -156,9 +157,10 @@ static std::optional<unsigned> getReturnIndex(func::FuncOp func,
   return use.getOperandNumber();
 }
 
-LogicalResult NarrowStoragePass::addState(func::FuncOp func, Operation *update,
-                                          const StatePair &pair,
-                                          SmallVectorImpl<NarrowState> &states) {
+LogicalResult
+NarrowStoragePass::addState(func::FuncOp func, Operation *update,
+                            const StatePair &pair,
+                            SmallVectorImpl<NarrowState> &states) {
   // Only quantized new state has a format to store.
   QuantizeOp quantize;
   for (Operation *user : pair.result.getUsers())
@@ -217,8 +219,8 @@ LogicalResult NarrowStoragePass::addState(func::FuncOp func, Operation *update,
              << " (" << component << ") is also used by '" << user->getName()
              << "'; only the optimizer update may read narrow state (any "
                 "other reader would need an f32 copy)";
-  states.push_back({arg, quantize.getResult(), *resultIndex, format,
-                    choice.elementType});
+  states.push_back(
+      {arg, quantize.getResult(), *resultIndex, format, choice.elementType});
   return success();
 }
 
@@ -237,15 +239,14 @@ NarrowStoragePass::addMasterWeight(func::FuncOp func, Operation *update,
               "be used only by the return";
   auto type = cast<RankedTensorType>(arg.getType());
   if (!type.hasStaticShape())
-    return func.emitError()
-           << "qopt-narrow-storage: weight argument #" << arg.getArgNumber()
-           << " has the dynamic shape " << type
-           << "; narrow storage needs static shapes";
+    return func.emitError() << "qopt-narrow-storage: weight argument #"
+                            << arg.getArgNumber() << " has the dynamic shape "
+                            << type << "; narrow storage needs static shapes";
   StorageChoice choice = getStorageChoice(masterFormatAttr);
   if (!choice.isNarrow())
-    return func.emitError() << "qopt-narrow-storage: master-format "
-                            << masterFormatAttr
-                            << " has more than 16 bits; nothing to narrow";
+    return func.emitError()
+           << "qopt-narrow-storage: master-format " << masterFormatAttr
+           << " has more than 16 bits; nothing to narrow";
   Value seed = findMarkedArgument(func, "qopt.seed");
   Value step = findMarkedArgument(func, "qopt.step");
   if (!step)
@@ -284,10 +285,10 @@ NarrowStoragePass::collectStates(func::FuncOp func,
   for (auto [index, update] : llvm::enumerate(updates)) {
     SmallVector<StatePair> pairs;
     if (auto adam = dyn_cast<AdamUpdateOp>(update)) {
-      pairs.push_back({adam.getMoment1(), adam.getNewMoment1(),
-                       Component::first_moment});
-      pairs.push_back({adam.getMoment2(), adam.getNewMoment2(),
-                       Component::second_moment});
+      pairs.push_back(
+          {adam.getMoment1(), adam.getNewMoment1(), Component::first_moment});
+      pairs.push_back(
+          {adam.getMoment2(), adam.getNewMoment2(), Component::second_moment});
     } else {
       auto muon = cast<MuonUpdateOp>(update);
       pairs.push_back({muon.getMomentumBuffer(), muon.getNewMomentumBuffer(),
@@ -299,6 +300,55 @@ NarrowStoragePass::collectStates(func::FuncOp func,
     if (masterFormatAttr &&
         failed(addMasterWeight(func, update, index, states)))
       return failure();
+  }
+  return success();
+}
+
+LogicalResult NarrowStoragePass::narrowWeightCopies(ModuleOp module,
+                                                    func::FuncOp func) {
+  SmallVector<QuantizeOp> copies;
+  func.walk([&](QuantizeOp op) {
+    if (op.getComponent() == Component::weight)
+      copies.push_back(op);
+  });
+  for (QuantizeOp copy : copies) {
+    StorageChoice choice = getStorageChoice(copy.getFormat());
+    if (!choice.isNarrow())
+      continue;
+    auto type = cast<RankedTensorType>(copy.getType());
+    auto narrow = type.clone(choice.elementType);
+    for (OpOperand &use : llvm::make_early_inc_range(copy->getUses())) {
+      auto call = dyn_cast<func::CallOp>(use.getOwner());
+      if (!call)
+        continue;
+      auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
+      std::optional<SymbolTable::UseRange> calleeUses =
+          callee ? callee.getSymbolUses(module) : std::nullopt;
+      if (!callee || callee.isExternal() || !callee.isPrivate() ||
+          !calleeUses || llvm::range_size(*calleeUses) != 1)
+        return call.emitError()
+               << "qopt-narrow-storage: quantized-weights passes the Q_W "
+                  "copy narrow, which needs a private callee with a body "
+                  "called from this one place; @"
+               << call.getCallee() << " is not";
+      unsigned index = use.getOperandNumber();
+      OpBuilder b(call);
+      auto encode = EncodeOp::create(b, call.getLoc(), narrow, copy.getResult(),
+                                     copy.getFormat());
+      use.set(encode.getResult());
+      // The callee reads the narrow copy and decodes it on entry.
+      BlockArgument arg = callee.getArgument(index);
+      OpBuilder cb = OpBuilder::atBlockBegin(&callee.getBody().front());
+      auto decode =
+          DecodeOp::create(cb, arg.getLoc(), type, arg, copy.getFormat());
+      arg.replaceAllUsesExcept(decode.getResult(), decode);
+      arg.setType(narrow);
+      SmallVector<Type> inputs(callee.getArgumentTypes());
+      inputs[index] = narrow;
+      callee.setFunctionType(
+          b.getFunctionType(inputs, callee.getResultTypes()));
+      callee.setArgAttr(index, kStorageAttr, copy.getFormat());
+    }
   }
   return success();
 }
@@ -357,8 +407,8 @@ LogicalResult NarrowStoragePass::rewriteCalls(ModuleOp module,
       Value result = call.getResult(state.resultIndex);
       Type f32Type = result.getType();
       result.setType(state.arg.getType());
-      auto decode = DecodeOp::create(b, call.getLoc(), f32Type, result,
-                                     state.format);
+      auto decode =
+          DecodeOp::create(b, call.getLoc(), f32Type, result, state.format);
       result.replaceAllUsesExcept(decode.getResult(), decode);
     }
   }

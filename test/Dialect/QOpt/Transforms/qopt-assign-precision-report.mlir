@@ -14,6 +14,7 @@
 // JSON-NEXT: "bytes_per_element": 4,
 // JSON-NEXT: "c": -8,
 // JSON-NEXT: "component": "weight",
+// JSON-NEXT: "container": "f32",
 // JSON-NEXT: "elements": 24,
 // JSON-NEXT: "exp_bits": 8,
 // JSON-NEXT: "f32_bytes": 96,
@@ -21,6 +22,7 @@
 // JSON-NEXT: "man_bits": 23,
 // JSON-NEXT: "ops": 2,
 // JSON-NEXT: "optimizer": "adam",
+// JSON-NEXT: "optimizer_state": false,
 // JSON-NEXT: "q": 2.56{{[0-9]*}}e-06,
 // JSON-NEXT: "required_bits": 18.57{{[0-9]*}},
 // JSON-NEXT: "rounding": "nearest_even",
@@ -31,6 +33,7 @@
 // JSON-NEXT: "bytes_per_element": 2,
 // JSON-NEXT: "c": -5,
 // JSON-NEXT: "component": "grad",
+// JSON-NEXT: "container": "f16",
 // JSON-NEXT: "elements": 24,
 // JSON-NEXT: "exp_bits": 5,
 // JSON-NEXT: "f32_bytes": 96,
@@ -38,6 +41,7 @@
 // JSON-NEXT: "man_bits": 10,
 // JSON-NEXT: "ops": 2,
 // JSON-NEXT: "optimizer": "adam",
+// JSON-NEXT: "optimizer_state": false,
 // JSON-NEXT: "q": 0.0032{{[0-9]*}},
 // JSON-NEXT: "required_bits": 8.28{{[0-9]*}},
 // JSON-NEXT: "rounding": "nearest_even",
@@ -45,9 +49,12 @@
 // JSON-NEXT: "theory_mantissa_bits": 8
 // JSON-NEXT: },
 // JSON: "component": "first_moment",
+// JSON-NEXT: "container": "f16",
 // JSON: "format": "fp16",
+// JSON: "optimizer_state": true,
 // JSON: "stored_bytes": 48,
 // JSON: "component": "second_moment",
+// JSON-NEXT: "container": "f32",
 // JSON: "format": "fp32",
 // JSON: "stored_bytes": 96,
 // JSON: "function": "mlp_adam",
@@ -66,16 +73,16 @@ func.func @mlp_adam(%w0: tensor<4x4xf32>, %g0: tensor<4x4xf32>,
     -> (tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>,
         tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) {
   // expected-warning @+2 {{the theory asks for 26 mantissa bits for the adam weight at T = 10000, more than f32 has; clamped to 23}}
-  // expected-remark @+1 {{adam weight: T = 10000, c = 0.00, q <= 2^-26.58 (1.00E-08) under nearest_even -> 23 mantissa bits -> fp32 (4 bytes/element)}}
+  // expected-remark @+1 {{adam weight: T = 10000, c = 0.00, q <= 2^-26.58 (1.00E-08) under nearest_even -> 23 mantissa bits -> fp32 (f32 container, 4 bytes/element)}}
   %w0q = qopt.quantize %w0 to <bf16> component <weight> : tensor<4x4xf32>
-  // expected-remark @+1 {{adam grad: T = 10000, c = -5.00, q <= 2^-8.29 (3.20E-03) under nearest_even -> 8 mantissa bits -> fp16 (2 bytes/element)}}
+  // expected-remark @+1 {{adam grad: T = 10000, c = -5.00, q <= 2^-8.29 (3.20E-03) under nearest_even -> 8 mantissa bits -> fp16 (f16 container, 2 bytes/element)}}
   %g0q = qopt.quantize %g0 to <bf16> component <grad> : tensor<4x4xf32>
   %nw0, %nm0, %nv0 = qopt.adam_update %w0, %g0q, %m0, %v0, %t
       {lr = 1.0e-3 : f32} : tensor<4x4xf32>
-  // expected-remark @+1 {{adam first_moment: T = 10000, c = -5.00, q <= 2^-8.29 (3.20E-03) under nearest_even -> 8 mantissa bits -> fp16 (2 bytes/element)}}
+  // expected-remark @+1 {{adam first_moment: T = 10000, c = -5.00, q <= 2^-8.29 (3.20E-03) under nearest_even -> 8 mantissa bits -> fp16 (f16 container, 2 bytes/element)}}
   %m0q = qopt.quantize %nm0 to <bf16> component <first_moment>
       : tensor<4x4xf32>
-  // expected-remark @+1 {{adam second_moment: T = 10000, c = -8.00, q <= 2^-18.58 (2.56E-06) under nearest_even -> 18 mantissa bits -> fp32 (4 bytes/element)}}
+  // expected-remark @+1 {{adam second_moment: T = 10000, c = -8.00, q <= 2^-18.58 (2.56E-06) under nearest_even -> 18 mantissa bits -> fp32 (f32 container, 4 bytes/element)}}
   %v0q = qopt.quantize %nv0 to <bf16> component <second_moment>
       : tensor<4x4xf32>
   // expected-warning @+2 {{the theory asks for 26 mantissa bits}}
@@ -96,7 +103,7 @@ func.func @mlp_adam(%w0: tensor<4x4xf32>, %g0: tensor<4x4xf32>,
 
 func.func @muon(%w: tensor<4x4xf32>, %g: tensor<4x4xf32>, %b: tensor<4x4xf32>)
     -> (tensor<4x4xf32>, tensor<4x4xf32>) {
-  // expected-remark @+1 {{muon weight: T = 10000, c = -2.00, q <= 2^-4.64 (4.00E-02) under nearest_even -> 4 mantissa bits -> bf16 (2 bytes/element)}}
+  // expected-remark @+1 {{muon weight: T = 10000, c = -2.00, q <= 2^-4.64 (4.00E-02) under nearest_even -> 4 mantissa bits -> bf16 (bf16 container, 2 bytes/element)}}
   %wq = qopt.quantize %w to <bf16> component <weight> : tensor<4x4xf32>
   %y = arith.addf %wq, %wq : tensor<4x4xf32>
   %w1, %b1 = qopt.muon_update %w, %g, %b {lr = 2.0e-2 : f32}

@@ -116,3 +116,14 @@ func.func @negative_step_after_weight_use(%w: tensor<4xf32>,
       : tensor<4xf32>
   return %y, %w1 : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+/// A module without optimizer ops: a warning, not silence.
+// expected-warning @+1 {{qopt-insert-quantization: no qopt.adam_update or qopt.muon_update in the module, so nothing was quantized; an optimizer written as plain linalg/arith must be raised to qopt ops first}}
+module {
+  func.func @sgd_by_hand(%w: tensor<4xf32>, %g: tensor<4xf32>) -> tensor<4xf32> {
+    %w1 = arith.subf %w, %g : tensor<4xf32>
+    return %w1 : tensor<4xf32>
+  }
+}

@@ -56,3 +56,4 @@ func.func @negative_unquantized_reader(%w: tensor<4xf32>, %m: tensor<4xf32>, %v:
   %mq = qopt.quantize %m1 to <bf16> component <first_moment> : tensor<4xf32>
   return %w1, %mq, %v1, %m1 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
 }
+

@@ -1,5 +1,6 @@
-// RUN: qopt-opt %s --qopt-narrow-storage="containers=second_moment=f16,first_moment=i8" | FileCheck %s --check-prefix=FORCED
-// RUN: qopt-opt %s --qopt-narrow-storage="master-format=bf16" | FileCheck %s --check-prefix=MASTER
+// RUN: qopt-opt %s --qopt-narrow-storage="containers=second_moment=f16,first_moment=i8" -split-input-file | FileCheck %s --check-prefix=FORCED
+// RUN: qopt-opt %s --qopt-narrow-storage="master-format=bf16" -split-input-file | FileCheck %s --check-prefix=MASTER
+// RUN: qopt-opt %s --qopt-narrow-storage="quantized-weights" -split-input-file | FileCheck %s --check-prefix=QW
 
 /// containers: a hand-chosen container that holds the format exactly
 /// (e5m3 values are f16 values; fp8_e4m3 fits its own i8 code) replaces
@@ -31,4 +32,30 @@ func.func @adam_step(%w: tensor<8xf32>, %m: tensor<8xf32>, %v: tensor<8xf32>,
   %mq = qopt.quantize %m1 to <fp8_e4m3> component <first_moment> : tensor<8xf32>
   %vq = qopt.quantize %v1 to <e5m3> component <second_moment> : tensor<8xf32>
   return %w1, %mq, %vq : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+/// quantized-weights: the Q_W copy crosses the call narrow; the private
+/// callee decodes it on entry.
+
+// QW-LABEL: func.func private @forward_backward
+// QW-SAME: %[[WQ:[a-z0-9]+]]: tensor<8xbf16> {qopt.storage = #qopt.format<e8m4>}
+// QW: %[[D:.*]] = qopt.decode %[[WQ]] as <e8m4> : tensor<8xbf16> to tensor<8xf32>
+// QW: arith.mulf %[[D]], %[[D]]
+// QW-LABEL: func.func @step_with_copy
+// QW: %[[Q:.*]] = qopt.quantize %{{.*}} to <e8m4> component <weight>
+// QW: %[[E:.*]] = qopt.encode %[[Q]] as <e8m4> : tensor<8xf32> to tensor<8xbf16>
+// QW: call @forward_backward(%[[E]]) : (tensor<8xbf16>) -> tensor<8xf32>
+func.func private @forward_backward(%w: tensor<8xf32>) -> tensor<8xf32> {
+  %g = arith.mulf %w, %w : tensor<8xf32>
+  return %g : tensor<8xf32>
+}
+
+func.func @step_with_copy(%w: tensor<8xf32>, %m: tensor<8xf32>, %v: tensor<8xf32>, %t: i64, %seed: i64 {qopt.seed})
+    -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) {
+  %wq = qopt.quantize %w to <e8m4> component <weight> : tensor<8xf32>
+  %g = call @forward_backward(%wq) : (tensor<8xf32>) -> tensor<8xf32>
+  %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t {lr = 1.0e-3 : f32} : tensor<8xf32>
+  return %w1, %m1, %v1 : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
 }

@@ -170,8 +170,10 @@ def AssignPrecisionPass
     ```
 
     where every entry is optional. Precedence, lowest first: the defaults,
-    the calibration file, the `adam-c-*` / `muon-c-*` options given
-    explicitly. A missing or malformed file, an unknown key or a non-number
+    the calibration file, the `adam-c-*` / `muon-c-*` options set to a
+    value other than their default (in a textual pipeline or in the C++
+    options struct alike, so a C++ caller that only sets
+    `calibrationFile` gets the file's constants). A missing or malformed file, an unknown key or a non-number
     is an error.
 
     **T.** `iterations` wins; otherwise an integer attribute
@@ -281,6 +283,13 @@ def NarrowStoragePass : Pass<"qopt-narrow-storage", "::mlir::ModuleOp"> {
     simulation computes, because every stored value is a value of the
     format.
 
+    With `quantized-weights`, the Q_W copy of the weights that forward and
+    backward read (a `qopt.quantize` with component `weight` passed to a
+    `func.call`) crosses the call narrow too: the caller encodes it (fused
+    with the quantize into one loop), and the callee, which must be private
+    and called from that one place, takes the narrow type and decodes it on
+    entry.
+
     The master weights stay f32 (the theorem's master/worker model). With
     `master-format=F`, they are also stored narrow: the new weight is
     rounded to F with stochastic rounding (seeded from the function's
@@ -323,6 +332,10 @@ def NarrowStoragePass : Pass<"qopt-narrow-storage", "::mlir::ModuleOp"> {
                "Containers chosen by hand, as component=type (e.g. "
                "second_moment=f16, first_moment=i8); each must hold the "
                "component's format exactly">,
+    Option<"quantizedWeights", "quantized-weights", "bool",
+           /*default=*/"false",
+           "Also pass the Q_W copy of the weights to the forward/backward "
+           "callee in its narrow container">,
     Option<"masterFormat", "master-format", "std::string", /*default=*/"\"\"",
            "Also store the master weights narrow, rounded stochastically "
            "to this format (e.g. bf16); empty keeps them f32">,
