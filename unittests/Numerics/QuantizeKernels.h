@@ -16,16 +16,13 @@
 #ifndef QOPT_UNITTESTS_NUMERICS_QUANTIZEKERNELS_H
 #define QOPT_UNITTESTS_NUMERICS_QUANTIZEKERNELS_H
 
+#include "JitModule.h"
 #include "ReferenceQuantize.h"
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-namespace mlir {
-class ExecutionEngine;
-} // namespace mlir
 
 namespace qopt_test {
 
@@ -63,7 +60,7 @@ private:
 
   std::vector<KernelSpec> specs;
   std::vector<void *> entryPoints;
-  std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::unique_ptr<JitModule> jit;
 };
 
 } // namespace qopt_test
