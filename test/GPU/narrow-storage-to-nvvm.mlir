@@ -27,9 +27,9 @@
 // PTX: .visible .entry adam_narrow_state_kernel(
 // PTX-DAG: ld.global.b8
 // PTX-DAG: ld.global.b16
+// PTX: sqrt.rn.f32
 // PTX-DAG: st.global.b8
 // PTX-DAG: st.global.b16
-// PTX: sqrt.rn.f32
 func.func @adam_narrow_state(%w: memref<?xf32>, %g: memref<?xf32>,
                              %m: memref<?xf8E4M3FN>, %v: memref<?xbf16>,
                              %step: i64) {
