@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Conversion/QOptToLinalg/QuantizeEmitter.h"
+#include "IntBuilder.h"
 #include "qopt/Numerics/CounterHash.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -29,40 +30,6 @@
 
 using namespace mlir;
 using namespace mlir::qopt;
-
-namespace {
-/// Builds i32/i64 arith with short names; constants are given as unsigned
-/// bit patterns.
-struct IntBuilder {
-  ImplicitLocOpBuilder &b;
-
-  Value c32(uint32_t bits) {
-    return arith::ConstantIntOp::create(b, b.getI32Type(),
-                                        static_cast<int32_t>(bits));
-  }
-  Value c64(uint64_t bits) {
-    return arith::ConstantIntOp::create(b, b.getI64Type(),
-                                        static_cast<int64_t>(bits));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
-  Value band(Value x, Value y) { return arith::AndIOp::create(b, x, y); }
-  Value bor(Value x, Value y) { return arith::OrIOp::create(b, x, y); }
-  Value bxor(Value x, Value y) { return arith::XOrIOp::create(b, x, y); }
-  Value shl(Value x, Value y) { return arith::ShLIOp::create(b, x, y); }
-  Value shr(Value x, Value y) { return arith::ShRUIOp::create(b, x, y); }
-  Value umin(Value x, Value y) { return arith::MinUIOp::create(b, x, y); }
-  Value umax(Value x, Value y) { return arith::MaxUIOp::create(b, x, y); }
-  Value smax(Value x, Value y) { return arith::MaxSIOp::create(b, x, y); }
-  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, p, x, y);
-  }
-  Value select(Value c, Value x, Value y) {
-    return arith::SelectOp::create(b, c, x, y);
-  }
-};
-} // namespace
 
 static uint32_t floatBits(float value) {
   uint32_t bits;

@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Conversion/QOptToLinalg/StorageEmitter.h"
+#include "IntBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -27,32 +28,6 @@
 
 using namespace mlir;
 using namespace mlir::qopt;
-
-namespace {
-/// i32 arith with short names; constants as unsigned bit patterns.
-struct Int32Builder {
-  ImplicitLocOpBuilder &b;
-  Value c(uint32_t bits) {
-    return arith::ConstantIntOp::create(b, b.getI32Type(),
-                                        static_cast<int32_t>(bits));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
-  Value band(Value x, Value y) { return arith::AndIOp::create(b, x, y); }
-  Value bor(Value x, Value y) { return arith::OrIOp::create(b, x, y); }
-  Value shl(Value x, uint32_t n) { return arith::ShLIOp::create(b, x, c(n)); }
-  Value shr(Value x, uint32_t n) { return arith::ShRUIOp::create(b, x, c(n)); }
-  Value cmp(arith::CmpIPredicate p, Value x, uint32_t bound) {
-    return arith::CmpIOp::create(b, p, x, c(bound));
-  }
-  Value select(Value cond, Value x, Value y) {
-    return arith::SelectOp::create(b, cond, x, y);
-  }
-  Value select(Value cond, uint32_t x, Value y) {
-    return select(cond, c(x), y);
-  }
-};
-} // namespace
 
 static constexpr uint32_t kInfBits = 0x7f800000u, kQuietNaN = 0x7fc00000u;
 
@@ -70,10 +45,10 @@ Value mlir::qopt::emitEncodeScalar(ImplicitLocOpBuilder &b, Value value,
                                    const StorageLayout &layout,
                                    Type container) {
   using P = arith::CmpIPredicate;
-  Int32Builder ib{b};
+  IntBuilder ib{b};
   const unsigned e = layout.expBits, m = layout.manBits;
   Value bits = arith::BitcastOp::create(b, b.getI32Type(), value);
-  Value abs = ib.band(bits, ib.c(0x7fffffffu));
+  Value abs = ib.band(bits, ib.c32(0x7fffffffu));
   Value code;
   if (e == 8) {
     // Infinity shifts to the all-ones exponent too.
@@ -82,7 +57,7 @@ Value mlir::qopt::emitEncodeScalar(ImplicitLocOpBuilder &b, Value value,
     const uint32_t rebias = static_cast<uint32_t>(127 - layout.bias()) << m;
     const uint32_t minNormalBits =
         static_cast<uint32_t>(layout.minExponent() + 127) << 23;
-    Value normal = ib.sub(ib.shr(abs, 23 - m), ib.c(rebias));
+    Value normal = ib.sub(ib.shr(abs, 23 - m), ib.c32(rebias));
     Value absF = arith::BitcastOp::create(b, b.getF32Type(), abs);
     float scale = std::ldexp(1.0f, static_cast<int>(m) - layout.minExponent());
     Value scaled = arith::MulFOp::create(
@@ -108,7 +83,7 @@ Value mlir::qopt::emitEncodeScalar(ImplicitLocOpBuilder &b, Value value,
 Value mlir::qopt::emitDecodeScalar(ImplicitLocOpBuilder &b, Value code,
                                    const StorageLayout &layout) {
   using P = arith::CmpIPredicate;
-  Int32Builder ib{b};
+  IntBuilder ib{b};
   const unsigned e = layout.expBits, m = layout.manBits;
   Type container = code.getType();
   unsigned width = container.getIntOrFloatBitWidth();
@@ -116,8 +91,8 @@ Value mlir::qopt::emitDecodeScalar(ImplicitLocOpBuilder &b, Value code,
     code = arith::BitcastOp::create(b, b.getIntegerType(width), code);
   Value wide = arith::ExtUIOp::create(b, b.getI32Type(), code);
   const uint32_t magnitudeMask = (1u << (e + m)) - 1u;
-  Value magnitude = ib.band(wide, ib.c(magnitudeMask));
-  Value sign = ib.shl(ib.band(ib.shr(wide, e + m), ib.c(1)), 31);
+  Value magnitude = ib.band(wide, ib.c32(magnitudeMask));
+  Value sign = ib.shl(ib.band(ib.shr(wide, e + m), ib.c32(1)), 31);
   Value bits;
   if (e == 8) {
     bits = ib.shl(magnitude, 23 - m);
@@ -125,7 +100,7 @@ Value mlir::qopt::emitDecodeScalar(ImplicitLocOpBuilder &b, Value code,
     bits = ib.select(ib.cmp(P::ugt, bits, kInfBits), kQuietNaN, bits);
   } else {
     const uint32_t rebias = static_cast<uint32_t>(127 - layout.bias()) << 23;
-    Value normal = ib.add(ib.shl(magnitude, 23 - m), ib.c(rebias));
+    Value normal = ib.add(ib.shl(magnitude, 23 - m), ib.c32(rebias));
     Value count = arith::SIToFPOp::create(b, b.getF32Type(), magnitude);
     float scale = std::ldexp(1.0f, layout.minExponent() - static_cast<int>(m));
     Value scaled = arith::MulFOp::create(
@@ -142,7 +117,7 @@ Value mlir::qopt::emitDecodeScalar(ImplicitLocOpBuilder &b, Value code,
     }
   }
   if (layout.hasNaNFlag())
-    bits = ib.select(ib.cmp(P::ne, ib.band(wide, ib.c(1u << (e + m + 1))), 0),
+    bits = ib.select(ib.cmp(P::ne, ib.band(wide, ib.c32(1u << (e + m + 1))), 0),
                      kQuietNaN, bits);
   return arith::BitcastOp::create(b, b.getF32Type(), ib.bor(bits, sign));
 }
