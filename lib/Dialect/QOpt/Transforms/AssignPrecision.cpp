@@ -401,7 +401,10 @@ void AssignPrecisionPass::runOnOperation() {
       if (type.hasStaticShape())
         decision.elements = type.getNumElements();
 
-      op.emitRemark() << llvm::formatv(
+      // At the op's location only: attaching the op would print it (and
+      // its function, for a block argument's quantize) with every remark,
+      // which made remarks dominate compile time on large steps.
+      mlir::emitRemark(op.getLoc()) << llvm::formatv(
           "{0} {1}: T = {2}, c = {3}, q <= 2^-{4:F2} ({5:E2}) under {6} -> "
           "{7} mantissa bits -> {8} ({9} container, {10} bytes/element)",
           optimizerName(*optimizer), stringifyComponent(*op.getComponent()),
