@@ -268,6 +268,41 @@ def QOptGPUDeviceBuffersPass : Pass<"qopt-gpu-device-buffers",
   ];
 }
 
+def QOptGPUCheckSupportedPass : Pass<"qopt-gpu-check-supported",
+                                      "::mlir::ModuleOp"> {
+  let summary = "reject, with a diagnostic, IR the GPU pipelines cannot map";
+  let description = [{
+    The first pass of `--qopt-lower-to-gpu`, `--qopt-lower-to-nvvm` and
+    `--qopt-lower-to-gpu-emulation`. It changes nothing; it reports, on the
+    op concerned, what the GPU pipelines do not support, before an upstream
+    pass deep inside them fails with a message about its own internals
+    ("failed to legalize ..."):
+
+    * an `scf.parallel` with reductions (init values and `scf.reduce`):
+      the pipelines map parallel loops to threads without a cross-thread
+      reduction; write the reduction as a `linalg` reduction (it runs as a
+      kernel per output element) instead;
+    * a value of a float type that NVVM has no register type for (`tf32`,
+      the 6- and 4-bit float types, the FNUZ f8 types and f8E8M0FNU) in any
+      operand or result, tensors and memrefs included: keep such data in
+      f32 with a `qopt.quantize` to the format (e.g. `<tf32>`), or in a
+      narrow container through `qopt.encode` (f8E5M2, f8E4M3FN, f8E4M3,
+      f8E3M4, bf16 and f16 are loaded and stored as codes);
+    * arithmetic (anything but `arith.bitcast`, constants, loads, stores and
+      copies) on 8-bit float values, which the NVVM lowering cannot emit.
+
+    Example:
+
+    ```mlir
+    // error: qopt GPU pipelines: a parallel loop with reductions is not
+    // mapped to GPU threads
+    %r = scf.parallel (%i) = (%c0) to (%n) step (%c1) init (%zero) -> f32 {
+      ...
+    }
+    ```
+  }];
+}
+
 def QOptGPUContiguousThreadsPass : Pass<"qopt-gpu-contiguous-threads",
                                         "::mlir::func::FuncOp"> {
   let summary = "order multi-dimensional parallel loops innermost first, so "

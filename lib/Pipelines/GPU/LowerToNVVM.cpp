@@ -37,6 +37,8 @@ using namespace mlir::qopt;
 static void buildLaunchesPipeline(OpPassManager &pm,
                                   const LowerToGPUOptions &options,
                                   bool hostMemory) {
+  // Unsupported IR gets a qopt diagnostic before any lowering.
+  pm.addPass(createQOptGPUCheckSupportedPass());
   buildQOptToLinalgPipeline(pm);
 
   // Write results into the destination buffers instead of fresh allocations

@@ -21,6 +21,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -213,6 +214,9 @@ static LogicalResult readCalibration(ModuleOp module, StringRef path,
   return success();
 }
 
+/// Bound on |c|: beyond it no T gives a mantissa width in [0, 23].
+static constexpr double kMaxConstant = 1000.0;
+
 namespace {
 struct AssignPrecisionPass
     : qopt::impl::AssignPrecisionPassBase<AssignPrecisionPass> {
@@ -264,6 +268,25 @@ LogicalResult AssignPrecisionPass::resolveConstants(ConstantTable &table) {
     for (int c = 0; c < 4; ++c)
       if (options[o][c] && isExplicit(*options[o][c]))
         table[o][c] = options[o][c]->getValue();
+  // The bits come from ceil(slope * log2 T + c): a NaN, infinite or huge c
+  // would make that meaningless (and overflow the conversion to int).
+  static const char *const optimizerNames[2] = {"adam", "muon"};
+  static const char *const componentNames[4] = {
+      "weight", "grad", "first_moment", "second_moment"};
+  for (int o = 0; o < 2; ++o)
+    for (int c = 0; c < 4; ++c) {
+      if (!options[o][c])
+        continue;
+      double value = table[o][c];
+      if (!std::isfinite(value) || std::fabs(value) > kMaxConstant)
+        return getOperation().emitError()
+               << "qopt-assign-precision: the constant c of "
+               << optimizerNames[o] << " " << componentNames[c] << " is "
+               << value << "; it must be finite and in ["
+               << -int64_t(kMaxConstant) << ", " << int64_t(kMaxConstant)
+               << "] (the mantissa bits are "
+               << "ceil(slope * log2 T + c), between 0 and 23)";
+    }
   return success();
 }
 
@@ -462,6 +485,18 @@ void AssignPrecisionPass::runOnOperation() {
     return signalPassFailure();
   }
   out->os() << llvm::formatv("{0:2}", report) << "\n";
+  out->os().flush();
+  if (std::error_code error = out->os().error()) {
+    // An unchecked stream error would abort the process when the file is
+    // closed ("IO failure on output stream").
+    out->os().clear_error();
+    // A partial report is removed, but never a device (/dev/full) or pipe.
+    if (!llvm::sys::fs::is_regular_file(reportFile))
+      out->keep();
+    module.emitError() << "cannot write report file '" << reportFile
+                       << "': " << error.message();
+    return signalPassFailure();
+  }
   out->keep();
 }
 

@@ -166,10 +166,20 @@ FailureOr<Value> FunctionQuantizer::createQuantize(OpBuilder &builder,
   if (failed(seedAndStep))
     return failure();
   // Distinct points get distinct seeds, so their random bits are
-  // independent.
-  Value offset = arith::ConstantIntOp::create(builder, loc, nextPoint++, 64);
-  Value pointSeed =
-      arith::AddIOp::create(builder, loc, seedAndStep->first, offset);
+  // independent. The seed is computed before the update even for a result's
+  // quantize, so that the update's lowering can fuse that quantize into its
+  // loop (it needs the stochastic key before the loop).
+  Value pointSeed;
+  {
+    OpBuilder::InsertionGuard guard(builder);
+    Block *block = builder.getInsertionBlock();
+    if (update->getBlock() == block &&
+        (builder.getInsertionPoint() == block->end() ||
+         update->isBeforeInBlock(&*builder.getInsertionPoint())))
+      builder.setInsertionPoint(update);
+    Value offset = arith::ConstantIntOp::create(builder, loc, nextPoint++, 64);
+    pointSeed = arith::AddIOp::create(builder, loc, seedAndStep->first, offset);
+  }
   return QuantizeOp::create(builder, loc, input.getType(), input, format,
                             roundingAttr, componentAttr, pointSeed,
                             seedAndStep->second)
