@@ -12,13 +12,24 @@
 //    a hand-written fused C++ loop doing the same work, an unfused C++
 //    version (each quantization and each update line its own pass over
 //    memory) and a STREAM-style triad;
+//  * the same step with M and V stored narrow (adam-narrow.mlir: 16-bit
+//    bf16 containers, 8-bit f8E4M3FN / f8E5M2 and 8-bit own codes in i8),
+//    against the compiled step with f32 state in the same formats and the
+//    hand-written fused f32 loop, next to the ratio of bytes moved;
 //  * the compiled Muon step on a 1024x1024 weight (muon-step.mlir) against
 //    the same step in C++ with OpenBLAS cblas_sgemm (single thread).
 // Each compiled kernel and its baseline run alternately (A B A B ...); the
 // report gives the median, minimum and maximum of the per-pair time ratios.
-// It also checks that the compiled and hand-written results agree.
+// It also checks that the compiled and hand-written results agree, and that
+// narrow storage gives bit-identical weights and moments.
+//
+// Usage: qopt-bench [pairs] [--csv]. The CPU's flags are printed first: the
+// kernels and baselines are compiled with -march=native, so the figures
+// belong to that CPU. --csv adds one `name,median,min,max` row per figure.
 //
 //===----------------------------------------------------------------------===//
+
+#include "qopt/Numerics/StorageCodec.h"
 
 #include <cblas.h>
 
@@ -29,6 +40,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -45,7 +57,17 @@ template <int Rank> struct MemRef {
   int64_t strides[Rank];
 };
 
+/// A rank-1 descriptor of any element type (narrow containers).
+struct RawMemRef1 {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+};
+
 MemRef<1> view1(float *data, int64_t n) { return {data, data, 0, {n}, {1}}; }
+RawMemRef1 rawView1(void *data, int64_t n) { return {data, data, 0, {n}, {1}}; }
 MemRef<2> view2(float *data, int64_t rows, int64_t cols) {
   return {data, data, 0, {rows, cols}, {cols, 1}};
 }
@@ -58,6 +80,22 @@ extern "C" void _mlir_ciface_adam_fused_bf16(MemRef<1> *w, MemRef<1> *g,
                                              int64_t t);
 extern "C" void _mlir_ciface_muon_1024(MemRef<2> *w, MemRef<2> *g,
                                        MemRef<2> *b);
+// adam-narrow.mlir: f32 state in the 8-bit formats, and the narrow steps.
+extern "C" void _mlir_ciface_adam_state_f32_f8(MemRef<1> *w, MemRef<1> *g,
+                                               MemRef<1> *m, MemRef<1> *v,
+                                               int64_t t);
+extern "C" void _mlir_ciface_adam_state_f32_i8(MemRef<1> *w, MemRef<1> *g,
+                                               MemRef<1> *m, MemRef<1> *v,
+                                               int64_t t);
+extern "C" void _mlir_ciface_adam_narrow_bf16(MemRef<1> *w, MemRef<1> *g,
+                                              RawMemRef1 *m, RawMemRef1 *v,
+                                              int64_t t);
+extern "C" void _mlir_ciface_adam_narrow_f8(MemRef<1> *w, MemRef<1> *g,
+                                            RawMemRef1 *m, RawMemRef1 *v,
+                                            int64_t t);
+extern "C" void _mlir_ciface_adam_narrow_i8(MemRef<1> *w, MemRef<1> *g,
+                                            RawMemRef1 *m, RawMemRef1 *v,
+                                            int64_t t);
 
 namespace {
 
@@ -113,6 +151,43 @@ adamFusedCpp(float *__restrict w, const float *__restrict g,
     w[i] = roundBf16(wNew);
     m[i] = roundBf16(mi);
     v[i] = roundBf16(vi);
+  }
+}
+
+/// The hand-written fused loop with M and V stored as bf16 codes: the same
+/// work as adamFusedCpp, the moments read as code << 16 (NaN codes quiet)
+/// and written as the rounded value's top half.
+__attribute__((noinline)) void adamFusedCppBf16State(float *__restrict w,
+                                                     const float *__restrict g,
+                                                     uint16_t *__restrict m,
+                                                     uint16_t *__restrict v,
+                                                     size_t n, int64_t t) {
+  const float bc1 = 1.0f - std::pow(kBeta1, static_cast<float>(t));
+  const float bc2 = 1.0f - std::pow(kBeta2, static_cast<float>(t));
+  const float lrWd = kLr * kWd;
+  auto decode = [](uint16_t code) {
+    uint32_t bits = static_cast<uint32_t>(code) << 16;
+    if ((bits & 0x7fffffffu) > 0x7f800000u)
+      bits |= 0x00400000u;
+    float x;
+    std::memcpy(&x, &bits, 4);
+    return x;
+  };
+  auto encode = [](float x) {
+    uint32_t bits;
+    std::memcpy(&bits, &x, 4);
+    return static_cast<uint16_t>(bits >> 16);
+  };
+  for (size_t i = 0; i < n; ++i) {
+    float gi = roundBf16(g[i]);
+    float wi = w[i];
+    float mi = kBeta1 * decode(m[i]) + (1.0f - kBeta1) * gi;
+    float vi = kBeta2 * decode(v[i]) + (1.0f - kBeta2) * (gi * gi);
+    float mHat = mi / bc1, vHat = vi / bc2;
+    float wNew = wi - kLr * (mHat / (std::sqrt(vHat) + kEps)) - lrWd * wi;
+    w[i] = roundBf16(wNew);
+    m[i] = encode(roundBf16(mi));
+    v[i] = encode(roundBf16(vi));
   }
 }
 
@@ -203,10 +278,47 @@ PairTimes alternate(int pairs, const std::function<void()> &a,
   return out;
 }
 
-void printRatio(const char *what, const std::vector<double> &ratios) {
+/// The figures of the run, for --csv.
+struct CsvRow {
+  std::string name;
+  Stats stats;
+};
+std::vector<CsvRow> csvRows;
+
+void record(const std::string &name, const Stats &s) {
+  csvRows.push_back({name, s});
+}
+
+/// Prints a ratio figure and records it under `name`.
+void printRatio(const char *what, const std::vector<double> &ratios,
+                const std::string &name) {
   Stats s = stats(ratios);
   std::printf("  %-44s median %.3f  (min %.3f, max %.3f)\n", what, s.median,
               s.min, s.max);
+  record(name, s);
+}
+
+/// Prints the CPU model and flags: the kernels and baselines are compiled
+/// for this CPU (-march=native), which decides the vector width they use.
+void printCpu() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, model = "unknown", flags = "unknown";
+  bool haveModel = false, haveFlags = false;
+  while (std::getline(cpuinfo, line) && !(haveModel && haveFlags)) {
+    auto value = [&] {
+      size_t colon = line.find(':');
+      return colon == std::string::npos ? std::string()
+                                        : line.substr(colon + 2);
+    };
+    if (!haveModel && line.rfind("model name", 0) == 0) {
+      model = value();
+      haveModel = true;
+    } else if (!haveFlags && line.rfind("flags", 0) == 0) {
+      flags = value();
+      haveFlags = true;
+    }
+  }
+  std::printf("CPU: %s\nCPU flags: %s\n", model.c_str(), flags.c_str());
 }
 
 //===----------------------------------------------------------------------===//
@@ -265,12 +377,275 @@ double maxRelDiff(const std::vector<float> &a, const std::vector<float> &b) {
   return scale > 0 ? diff / scale : diff;
 }
 
+//===----------------------------------------------------------------------===//
+// Adam with M and V stored narrow
+//===----------------------------------------------------------------------===//
+
+using AdamStateF32Fn = void (*)(MemRef<1> *, MemRef<1> *, MemRef<1> *,
+                                MemRef<1> *, int64_t);
+using AdamNarrowFn = void (*)(MemRef<1> *, MemRef<1> *, RawMemRef1 *,
+                              RawMemRef1 *, int64_t);
+
+mlir::qopt::StorageLayout layout(unsigned e, unsigned m, bool fn) {
+  mlir::qopt::StorageLayout l;
+  l.expBits = e;
+  l.manBits = m;
+  l.finiteOnly = fn;
+  return l;
+}
+
+/// One narrow configuration: the compiled step with f32 state and the one
+/// with narrow M and V, in the same formats.
+struct NarrowConfig {
+  const char *name;
+  const char *description;
+  /// Bytes of one element of M and of V.
+  unsigned containerBytes;
+  mlir::qopt::StorageLayout mLayout, vLayout;
+  AdamStateF32Fn stateF32Step;
+  AdamNarrowFn narrowStep;
+  /// A hand-written fused loop with the same narrow state, if any.
+  void (*handNarrowStep)(float *, const float *, uint16_t *, uint16_t *, size_t,
+                         int64_t);
+
+  /// Bytes moved per parameter: w read and written, g read, m and v read
+  /// and written.
+  double bytesPerParameter() const { return 12.0 + 4.0 * containerBytes; }
+};
+
+/// Codes of M or V in their container (little-endian, containerBytes each).
+struct Codes {
+  std::vector<uint8_t> bytes;
+  unsigned width;
+  mlir::qopt::StorageLayout layout;
+
+  Codes(const std::vector<float> &values, unsigned width,
+        const mlir::qopt::StorageLayout &layout)
+      : bytes(values.size() * width), width(width), layout(layout) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      uint32_t code = mlir::qopt::encodeStorage(values[i], layout);
+      std::memcpy(&bytes[i * width], &code, width);
+    }
+  }
+  uint32_t decodedBits(size_t i) const {
+    uint32_t code = 0;
+    std::memcpy(&code, &bytes[i * width], width);
+    return mlir::qopt::storageFloatBits(
+        mlir::qopt::decodeStorage(code, layout));
+  }
+  RawMemRef1 view() {
+    return rawView1(bytes.data(), static_cast<int64_t>(bytes.size() / width));
+  }
+};
+
+size_t bitMismatches(const std::vector<float> &a, const std::vector<float> &b) {
+  size_t count = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    count += mlir::qopt::storageFloatBits(a[i]) !=
+             mlir::qopt::storageFloatBits(b[i]);
+  return count;
+}
+
+size_t decodedMismatches(const Codes &codes, const std::vector<float> &f32) {
+  size_t count = 0;
+  for (size_t i = 0; i < f32.size(); ++i)
+    count += codes.decodedBits(i) != mlir::qopt::storageFloatBits(f32[i]);
+  return count;
+}
+
+/// Checks that the narrow step gives the f32-state step's results bit for
+/// bit, then times it against that step, the hand-written fused f32 loop
+/// and the triad.
+void benchNarrow(const NarrowConfig &config, size_t n, int pairs,
+                 const std::function<void()> &runHand,
+                 const std::function<void()> &runTriad, double triadBytes) {
+  const double f32Bytes = 28.0 * n;
+  const double narrowBytes = config.bytesPerParameter() * n;
+  const double bytesRatio = narrowBytes / f32Bytes;
+
+  // The f32-state step first, so that M and V hold values of their formats;
+  // the narrow state starts from those values, encoded.
+  AdamState state(n);
+  auto stepF32 = [&](int64_t t) {
+    MemRef<1> w = view1(state.w.data(), n), g = view1(state.g.data(), n),
+              m = view1(state.m.data(), n), v = view1(state.v.data(), n);
+    config.stateF32Step(&w, &g, &m, &v, t);
+  };
+  stepF32(1);
+  std::vector<float> w = state.w, g = state.g;
+  Codes m(state.m, config.containerBytes, config.mLayout);
+  Codes v(state.v, config.containerBytes, config.vLayout);
+  auto stepNarrow = [&](int64_t t) {
+    MemRef<1> wv = view1(w.data(), n), gv = view1(g.data(), n);
+    RawMemRef1 mv = m.view(), vv = v.view();
+    config.narrowStep(&wv, &gv, &mv, &vv, t);
+  };
+  size_t encodeErrors =
+      decodedMismatches(m, state.m) + decodedMismatches(v, state.v);
+  // The hand-written narrow loop, when there is one, starts from the same
+  // state.
+  std::vector<float> handW = w;
+  std::vector<uint16_t> handM(n), handV(n);
+  if (config.handNarrowStep) {
+    std::memcpy(handM.data(), m.bytes.data(), 2 * n);
+    std::memcpy(handV.data(), v.bytes.data(), 2 * n);
+  }
+  auto stepHandNarrow = [&](int64_t t) {
+    config.handNarrowStep(handW.data(), g.data(), handM.data(), handV.data(), n,
+                          t);
+  };
+  for (int64_t t = 2; t <= 3; ++t) {
+    stepF32(t);
+    stepNarrow(t);
+    if (config.handNarrowStep)
+      stepHandNarrow(t);
+  }
+  size_t wDiff = bitMismatches(w, state.w);
+  size_t mDiff = decodedMismatches(m, state.m);
+  size_t vDiff = decodedMismatches(v, state.v);
+  std::printf("\nNarrow state, %s\n", config.description);
+  if (encodeErrors + wDiff + mDiff + vDiff == 0)
+    std::printf("  check (2 steps, narrow vs f32-state compiled): "
+                "bit-identical W, decoded M and V\n");
+  else
+    std::printf("  check (2 steps, narrow vs f32-state compiled): DIFFERENT "
+                "(%zu W, %zu M, %zu V of %zu; %zu initial codes)\n",
+                wDiff, mDiff, vDiff, n, encodeErrors);
+  if (config.handNarrowStep) {
+    bool same = bitMismatches(handW, w) == 0 &&
+                std::memcmp(handM.data(), m.bytes.data(), 2 * n) == 0 &&
+                std::memcmp(handV.data(), v.bytes.data(), 2 * n) == 0;
+    std::printf("  check (hand-written narrow loop vs narrow compiled): %s\n",
+                same ? "bit-identical" : "DIFFERENT");
+  }
+
+  int64_t tF32 = 4, tNarrow = 4;
+  auto runF32 = [&] { stepF32(tF32++); };
+  auto runNarrow = [&] { stepNarrow(tNarrow++); };
+  PairTimes vsF32 = alternate(pairs, runNarrow, runF32);
+  PairTimes vsHand = alternate(pairs, runNarrow, runHand);
+  PairTimes vsTriad = alternate(pairs, runNarrow, runTriad);
+
+  // The same steps on a slice that stays in the L2 cache, called until they
+  // have touched n parameters: the time the loops need with memory out of
+  // the way. Close to the in-memory time means compute-bound.
+  const size_t slice = 8192, calls = n / slice;
+  auto runF32Cached = [&] {
+    for (size_t c = 0; c < calls; ++c) {
+      MemRef<1> wv = view1(state.w.data(), slice),
+                gv = view1(state.g.data(), slice),
+                mv = view1(state.m.data(), slice),
+                vv = view1(state.v.data(), slice);
+      config.stateF32Step(&wv, &gv, &mv, &vv, tF32);
+    }
+    ++tF32;
+  };
+  auto runNarrowCached = [&] {
+    for (size_t c = 0; c < calls; ++c) {
+      MemRef<1> wv = view1(w.data(), slice), gv = view1(g.data(), slice);
+      RawMemRef1 mv = rawView1(m.bytes.data(), slice),
+                 vv = rawView1(v.bytes.data(), slice);
+      config.narrowStep(&wv, &gv, &mv, &vv, tNarrow);
+    }
+    ++tNarrow;
+  };
+  PairTimes cached = alternate(pairs, runNarrowCached, runF32Cached);
+  PairTimes memoryVsCache = alternate(pairs, runNarrow, runNarrowCached);
+  int64_t tHandNarrow = 4;
+  PairTimes vsHandNarrow, handNarrowVsHand;
+  if (config.handNarrowStep) {
+    auto runHandNarrow = [&] { stepHandNarrow(tHandNarrow++); };
+    vsHandNarrow = alternate(pairs, runNarrow, runHandNarrow);
+    handNarrowVsHand = alternate(pairs, runHandNarrow, runHand);
+  }
+
+  std::vector<double> overBytes, bwVsTriad, narrowGbps, f32Gbps;
+  for (size_t i = 0; i < vsF32.ratio.size(); ++i) {
+    overBytes.push_back(vsF32.ratio[i] / bytesRatio);
+    narrowGbps.push_back(narrowBytes / vsF32.a[i] / 1e9);
+    f32Gbps.push_back(f32Bytes / vsF32.b[i] / 1e9);
+    bwVsTriad.push_back((narrowBytes / vsTriad.a[i]) /
+                        (triadBytes / vsTriad.b[i]));
+  }
+  const double perParameter = 1e9 / static_cast<double>(calls * slice);
+  auto nsPerParameter = [&](const std::vector<double> &times, double scale) {
+    Stats t = stats(times);
+    return Stats{t.median * scale, t.min * scale, t.max * scale};
+  };
+  Stats narrowNs = nsPerParameter(vsF32.a, 1e9 / n);
+  Stats f32Ns = nsPerParameter(vsF32.b, 1e9 / n);
+  Stats narrowCachedNs = nsPerParameter(cached.a, perParameter);
+  Stats f32CachedNs = nsPerParameter(cached.b, perParameter);
+  std::printf("  %.0f bytes moved per parameter (f32 state: 28): bytes ratio "
+              "%.3f, %d pairs\n",
+              config.bytesPerParameter(), bytesRatio, pairs);
+  std::printf("  narrow compiled      %7.2f GB/s  %6.2f ms  %.2f ns/parameter "
+              "(in cache: %.2f)\n",
+              stats(narrowGbps).median, stats(vsF32.a).median * 1e3,
+              narrowNs.median, narrowCachedNs.median);
+  std::printf("  f32-state compiled   %7.2f GB/s  %6.2f ms  %.2f ns/parameter "
+              "(in cache: %.2f)\n",
+              stats(f32Gbps).median, stats(vsF32.b).median * 1e3, f32Ns.median,
+              f32CachedNs.median);
+  std::string key = std::string("narrow_") + config.name;
+  std::string stateKey = std::string("state_f32_") + config.name;
+  printRatio("time narrow / f32-state compiled", vsF32.ratio,
+             key + "_vs_state_f32_time");
+  printRatio("time narrow / hand-written fused f32 loop", vsHand.ratio,
+             key + "_vs_hand_time");
+  printRatio("(time narrow / f32-state) / bytes ratio", overBytes,
+             key + "_time_over_bytes");
+  printRatio("GB/s narrow / triad", bwVsTriad, key + "_bw_vs_triad");
+  printRatio("time narrow / f32-state, both in cache", cached.ratio,
+             key + "_vs_state_f32_cached_time");
+  printRatio("time narrow, in memory / in cache", memoryVsCache.ratio,
+             key + "_memory_vs_cache_time");
+  if (config.handNarrowStep) {
+    printRatio("time narrow / hand-written narrow loop", vsHandNarrow.ratio,
+               key + "_vs_hand_narrow_time");
+    printRatio("time hand-written narrow / hand-written f32",
+               handNarrowVsHand.ratio,
+               "hand_narrow_" + std::string(config.name) + "_vs_hand_time");
+  }
+  record(key + "_bytes_ratio", {bytesRatio, bytesRatio, bytesRatio});
+  record(key + "_ns_per_parameter", narrowNs);
+  record(key + "_cached_ns_per_parameter", narrowCachedNs);
+  record(stateKey + "_ns_per_parameter", f32Ns);
+  record(stateKey + "_cached_ns_per_parameter", f32CachedNs);
+  // Memory-bound: the data's trips to memory add at least 20% to the time.
+  const double off = stats(overBytes).median;
+  const double memoryCost = stats(memoryVsCache.ratio).median;
+  std::printf("  target (time ratio within 10%% of the bytes ratio): %s "
+              "(%.3f); %s: in memory the narrow loop takes %.2fx its time "
+              "in cache\n",
+              off <= 1.10 ? "holds" : "missed", off,
+              memoryCost < 1.2 ? "compute-bound" : "memory-bound", memoryCost);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  int pairs = argc > 1 ? std::atoi(argv[1]) : 11;
+  int pairs = 11;
+  bool csv = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    char *end = nullptr;
+    long value = std::strtol(argv[i], &end, 10);
+    if (arg == "--csv") {
+      csv = true;
+    } else if (!arg.empty() && *end == '\0' && value >= 1 && value <= 10000) {
+      pairs = static_cast<int>(value);
+    } else {
+      std::fprintf(stderr,
+                   "qopt-bench: unexpected argument '%s'\n"
+                   "usage: qopt-bench [pairs] [--csv]\n",
+                   argv[i]);
+      return 2;
+    }
+  }
   openblas_set_num_threads(1);
+  printCpu();
 
   //===--------------------------------------------------------------------===//
   // Adam on 16M parameters
@@ -345,11 +720,42 @@ int main(int argc, char **argv) {
   std::printf("  STREAM triad a = b + s c      %7.2f GB/s  %.2f ms\n",
               gbps(triadBytes, vsTriad.b), stats(vsTriad.b).median * 1e3);
   std::printf("Ratios (median of per-pair ratios):\n");
-  printRatio("time compiled / hand-written (target <= 1.05)", vsHand.ratio);
-  printRatio("time unfused / compiled (target >= 2.5)",
-             unfusedVsCompiled.ratio);
-  printRatio("GB/s compiled / triad", bwVsTriad);
-  printRatio("GB/s hand-written / triad", handBwVsTriad);
+  printRatio("time compiled / hand-written (target <= 1.05)", vsHand.ratio,
+             "adam_compiled_vs_hand_time");
+  printRatio("time unfused / compiled (target >= 2.5)", unfusedVsCompiled.ratio,
+             "adam_unfused_vs_compiled_time");
+  printRatio("GB/s compiled / triad", bwVsTriad, "adam_compiled_bw_vs_triad");
+  printRatio("GB/s hand-written / triad", handBwVsTriad,
+             "adam_hand_bw_vs_triad");
+  auto gbpsStats = [](double bytes, const std::vector<double> &times) {
+    Stats t = stats(times);
+    return Stats{bytes / t.median / 1e9, bytes / t.max / 1e9,
+                 bytes / t.min / 1e9};
+  };
+  record("adam_compiled_gbps", gbpsStats(adamBytes, vsHand.a));
+  record("adam_hand_gbps", gbpsStats(adamBytes, vsHand.b));
+  record("triad_gbps", gbpsStats(triadBytes, vsTriad.b));
+
+  //===--------------------------------------------------------------------===//
+  // Adam with M and V stored narrow
+  //===--------------------------------------------------------------------===//
+  // The unfused version's buffers are not needed any more.
+  unfused = AdamUnfused(0);
+  unfusedState = AdamState(0);
+  const NarrowConfig narrowConfigs[] = {
+      {"bf16", "16-bit: M and V <bf16> in bf16 (W, G bf16)", 2,
+       layout(8, 7, false), layout(8, 7, false), _mlir_ciface_adam_fused_bf16,
+       _mlir_ciface_adam_narrow_bf16, adamFusedCppBf16State},
+      {"f8",
+       "8-bit: M <fp8_e4m3> in f8E4M3FN, V <fp8_e5m2> in f8E5M2 (W, G bf16)", 1,
+       layout(4, 3, true), layout(5, 2, false), _mlir_ciface_adam_state_f32_f8,
+       _mlir_ciface_adam_narrow_f8, nullptr},
+      {"i8",
+       "8-bit: M and V <e5m2, encoding = fn> as own codes in i8 (W, G bf16)", 1,
+       layout(5, 2, true), layout(5, 2, true), _mlir_ciface_adam_state_f32_i8,
+       _mlir_ciface_adam_narrow_i8, nullptr}};
+  for (const NarrowConfig &config : narrowConfigs)
+    benchNarrow(config, n, pairs, runHand, runTriad, triadBytes);
 
   //===--------------------------------------------------------------------===//
   // Muon on 1024x1024
@@ -381,6 +787,14 @@ int main(int argc, char **argv) {
               stats(muon.a).median * 1e3, flops / stats(muon.a).median / 1e9);
   std::printf("  OpenBLAS cblas_sgemm          %7.1f ms  %6.1f GFLOP/s\n",
               stats(muon.b).median * 1e3, flops / stats(muon.b).median / 1e9);
-  printRatio("time compiled / OpenBLAS (target <= 2)", muon.ratio);
+  printRatio("time compiled / OpenBLAS (target <= 2)", muon.ratio,
+             "muon_compiled_vs_openblas_time");
+
+  if (csv) {
+    std::printf("\nname,median,min,max\n");
+    for (const CsvRow &row : csvRows)
+      std::printf("%s,%.6g,%.6g,%.6g\n", row.name.c_str(), row.stats.median,
+                  row.stats.min, row.stats.max);
+  }
   return 0;
 }
