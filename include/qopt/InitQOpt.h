@@ -20,6 +20,7 @@
 #include "qopt/Dialect/QOpt/IR/QOptDialect.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 #include "qopt/Pipelines/GPUPipelines.h"
+#include "qopt/Pipelines/Passes.h"
 #include "qopt/Pipelines/Pipelines.h"
 
 namespace mlir {
@@ -41,7 +42,8 @@ void registerQOptDialects(DialectRegistry &registry);
 
 /// Registers every qopt pass (`--convert-qopt-to-linalg`,
 /// `--qopt-insert-quantization`, `--qopt-assign-precision` and its alias
-/// `--assign-precision`, ...).
+/// `--assign-precision`, the GPU conversions and the matmul passes of the
+/// CPU pipeline, ...).
 void registerQOptPasses();
 
 /// registerQOptPasses(), the CPU pipeline (registerQOptPipelines) and the

@@ -33,6 +33,7 @@ void mlir::qopt::registerQOptDialects(DialectRegistry &registry) {
 void mlir::qopt::registerQOptPasses() {
   registerQOptConversionPasses();
   registerQOptTransformsPasses();
+  registerQOptPipelinesPasses();
   registerAssignPrecisionAlias();
 }
 

@@ -1,0 +1,183 @@
+//===- Passes.td - passes of the qopt pipelines -----------*- tablegen -*-===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The passes that only the CPU pipeline (`--qopt-lower-to-llvm`) uses: the
+// code generation of linalg.matmul (Muon's Newton-Schulz iteration) for the
+// CPU's caches and vector registers. docs/Pipelines.md shows where each runs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_PIPELINES_PASSES_TD
+#define QOPT_PIPELINES_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def QOptTileAndVectorizeMatmulsPass
+    : Pass<"qopt-tile-and-vectorize-matmuls", "::mlir::func::FuncOp"> {
+  let summary = "tile f32 linalg.matmul ops for cache and registers, pack "
+                "their operands and vectorise the register tiles";
+  let description = [{
+    Tiles every static `linalg.matmul` on f32 tensors twice and vectorises
+    the innermost tile, on tensors, before bufferization:
+
+    1. cache tiles of (M, N, K) = (64, 128, 256), clamped to the matmul's
+       size, with the loops in the order N, K, M, so a K x N panel of B (128
+       KiB) stays in L2 and is reused by every M tile;
+    2. B's cache panel is packed once per (N, K) tile, outside the M loop,
+       into a 64-byte aligned stack buffer laid out [N/16][K][16], and A's
+       cache block into [M/4][K][4], so the micro-kernel streams both
+       operands contiguously (a panel larger than 256 KiB is not packed);
+    3. register tiles of (M, N, K) = (4, 16, 1), N outermost when A is
+       packed, each vectorised into a `vector.contract` (4x16 f32
+       accumulators: 8 AVX2 registers).
+
+    A dimension is tiled only when the tile divides it (or the dimension is
+    smaller than the tile), so every tile is full and has static vector
+    shapes; a matmul whose sizes the register tile does not divide, a
+    dynamic one, or one with an operand that is not f32 (a mixed i64 x f32
+    product would build an invalid contraction) is left as it is and later
+    becomes scalar loops. Other ops are not touched.
+
+    Precondition: linalg on tensors, with the `TilingInterface` external
+    models registered (`mlir::qopt::registerQOptDialects`); without them the
+    pass reports an error on the first matmul instead of crashing.
+    Afterwards: `scf.for` tile loops over `tensor.extract_slice` /
+    `tensor.insert_slice`, `linalg.transpose` packing into
+    `bufferization.to_tensor` views of `memref.alloca` buffers, and
+    `vector.transfer_read` / `vector.contract` / `vector.transfer_write`
+    micro-kernels.
+
+    Example:
+
+    ```mlir
+    // Before
+    %c = linalg.matmul ins(%a, %b : tensor<64x256xf32>, tensor<256x128xf32>)
+                       outs(%acc : tensor<64x128xf32>) -> tensor<64x128xf32>
+    // After (sketch)
+    %pb = memref.alloca() {alignment = 64 : i64} : memref<8x256x16xf32>
+    %pa = memref.alloca() {alignment = 64 : i64} : memref<16x256x4xf32>
+    ... linalg.transpose ins(%b_panel) outs(%packed_b) permutation = [1, 0, 2]
+    scf.for %n ... scf.for %m ... {
+      %x = vector.transfer_read %packed_a[...] : ..., vector<4x1xf32>
+      %y = vector.transfer_read %packed_b[...] : ..., vector<1x16xf32>
+      %z = vector.contract {...} %x, %y, %acc_tile
+          : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def QOptHoistMatmulAccumulatorsPass
+    : Pass<"qopt-hoist-matmul-accumulators", "::mlir::func::FuncOp"> {
+  let summary = "keep each register tile of a matmul's result in vector "
+                "registers across the reduction loop (on tensors)";
+  let description = [{
+    For every `scf.for` (inner loops first), moves loop-invariant subset
+    extractions and insertions on the loop's iteration arguments out of the
+    loop: a `tensor.extract_slice` / `tensor.insert_slice` pair, then the
+    `vector.transfer_read` / `vector.transfer_write` pair on that slice
+    (upstream `hoistLoopInvariantSubsets`, three rounds so that a value
+    hoisted out of one level can leave the next). After
+    `--qopt-tile-and-vectorize-matmuls` and a canonicalization (which makes
+    the transfers' indices constant), the accumulator of each micro-kernel
+    is then read once before the K loop, carried in a vector iteration
+    argument and written once after it.
+
+    Precondition: tensor IR (the pass does not look at memrefs). Afterwards
+    the loops carry vectors where they read and wrote tensor slices; the
+    computation is unchanged. Loops with nothing invariant (a transfer whose
+    indices depend on the induction variable) are left alone.
+
+    Example:
+
+    ```mlir
+    // Before
+    %r = scf.for %k = %c0 to %c256 step %c1 iter_args(%acc = %c) -> tensor<4x16xf32> {
+      %t = vector.transfer_read %acc[%c0, %c0], %pad : tensor<4x16xf32>, vector<4x16xf32>
+      %u = vector.contract {...} %x, %y, %t : ... into vector<4x16xf32>
+      %w = vector.transfer_write %u, %acc[%c0, %c0] : vector<4x16xf32>, tensor<4x16xf32>
+      scf.yield %w : tensor<4x16xf32>
+    }
+    // After (the loop still carries the now unchanged tensor; the next
+    // canonicalization drops it)
+    %t0 = vector.transfer_read %c[%c0, %c0], %pad : tensor<4x16xf32>, vector<4x16xf32>
+    %v:2 = scf.for %k = %c0 to %c256 step %c1 iter_args(%acc = %c, %t = %t0)
+        -> (tensor<4x16xf32>, vector<4x16xf32>) {
+      %u = vector.contract {...} %x, %y, %t : ... into vector<4x16xf32>
+      scf.yield %acc, %u : tensor<4x16xf32>, vector<4x16xf32>
+    }
+    %r = vector.transfer_write %v#1, %v#0[%c0, %c0] : vector<4x16xf32>, tensor<4x16xf32>
+    ```
+  }];
+}
+
+def QOptLowerMatmulVectorsPass
+    : Pass<"qopt-lower-matmul-vectors", "::mlir::func::FuncOp"> {
+  let summary = "lower the matmul micro-kernels' vector ops to outer "
+                "products and 1-D transfers (on buffers)";
+  let description = [{
+    After bufferization: hoists the redundant `vector.transfer_read` /
+    `vector.transfer_write` pairs left on buffers out of their loops
+    (upstream `hoistRedundantVectorTransfers`: the accumulator tile is read
+    before the K loop and written after it), then lowers `vector.contract`
+    through outer products to one broadcast and one `vector.fma` per row of
+    the register tile, 1-D transfers with a minor identity (or permuted)
+    map to `vector.load` / `vector.store`, and the broadcasts, shape casts,
+    transposes and multi-reductions those lowerings create, so that
+    `--convert-vector-to-llvm` finds only ops it handles. n-D transfers stay
+    for `--convert-vector-to-scf` (fully unrolled to 1-D ones) later in the
+    pipeline.
+
+    Precondition: bufferized IR. Afterwards: no `vector.contract` remains;
+    the micro-kernel is `vector.fma` on 1-D vectors. Other IR is only
+    rewritten by the same vector lowering patterns.
+
+    Example:
+
+    ```mlir
+    // Before
+    scf.for %k = %c0 to %c16 step %c1 {
+      %t = vector.transfer_read %c[%c0, %c0], %pad : memref<4x16xf32>, vector<4x16xf32>
+      %u = vector.contract {indexing_maps = [...],
+          iterator_types = ["parallel", "parallel", "reduction"],
+          kind = #vector.kind<add>} %x, %y, %t
+          : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+      vector.transfer_write %u, %c[%c0, %c0] : vector<4x16xf32>, memref<4x16xf32>
+    }
+    // After
+    %t0 = vector.transfer_read %c[%c0, %c0], %pad : memref<4x16xf32>, vector<4x16xf32>
+    %r = scf.for %k = %c0 to %c16 step %c1 iter_args(%t = %t0) -> (vector<4x16xf32>) {
+      %y0 = vector.extract %y[0] : vector<16xf32> from vector<1x16xf32>
+      %x0 = vector.extract %x[0, 0] ...
+      %b0 = vector.broadcast %x0 : f32 to vector<16xf32>
+      %c0row = vector.extract %t[0] : vector<16xf32> from vector<4x16xf32>
+      %f0 = vector.fma %b0, %y0, %c0row : vector<16xf32>
+      ... (rows 1 to 3)
+      scf.yield %u : vector<4x16xf32>
+    }
+    vector.transfer_write %r, %c[%c0, %c0] : vector<4x16xf32>, memref<4x16xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+#endif // QOPT_PIPELINES_PASSES_TD

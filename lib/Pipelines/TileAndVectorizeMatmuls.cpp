@@ -1,0 +1,296 @@
+//===- TileAndVectorizeMatmuls.cpp - matmul cache/register tiles ----------===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Tiles f32 linalg.matmul ops for the CPU's caches and registers, packs their
+// operands into contiguous panels and vectorises the register tiles into
+// vector.contract (see the pass description in Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Pipelines/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+
+namespace mlir {
+namespace qopt {
+#define GEN_PASS_DEF_QOPTTILEANDVECTORIZEMATMULSPASS
+#include "qopt/Pipelines/Passes.h.inc"
+} // namespace qopt
+} // namespace mlir
+
+using namespace mlir;
+
+namespace {
+
+/// Cache tile of the matmuls (rows of A/C, columns of B/C, reduction): a
+/// 256x128 panel of B (128 KiB) and a 64x256 block of A stay in L2.
+constexpr int64_t kCacheTile[3] = {64, 128, 256};
+/// Register tile: a 4x16 block of C is 8 AVX2 registers, enough independent
+/// FMA chains to cover the FMA latency, with room for B's row and A's
+/// broadcast.
+constexpr int64_t kRegisterTile[3] = {4, 16, 1};
+
+/// Returns `tile` clamped to `size` when `size` is a multiple of it (or
+/// smaller), so every tile is full and vectorises with static shapes; 0
+/// (do not tile) otherwise.
+static int64_t fullTile(int64_t size, int64_t tile) {
+  if (ShapedType::isDynamic(size))
+    return 0;
+  if (size <= tile)
+    return size;
+  return size % tile == 0 ? tile : 0;
+}
+
+/// Tiles `op` by `sizes` (0 = untiled) with scf.for loops; returns the tiled
+/// op or null.
+static Operation *tile(RewriterBase &rewriter, Operation *op,
+                       ArrayRef<int64_t> sizes,
+                       ArrayRef<int64_t> interchange = {}) {
+  // Nothing to tile (tileUsingSCF would still rebuild the op).
+  if (llvm::all_of(sizes, [](int64_t size) { return size == 0; }))
+    return op;
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(op->getContext(), sizes));
+  options.setInterchange(interchange);
+  rewriter.setInsertionPoint(op);
+  FailureOr<scf::SCFTilingResult> result =
+      scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
+  if (failed(result))
+    return nullptr;
+  rewriter.replaceOp(op, result->replacements);
+  return result->tiledOps.back();
+}
+
+/// Largest packed panel of B (bytes) kept on the stack; bigger untiled
+/// matmuls are not packed.
+constexpr int64_t kMaxPackedPanelBytes = 256 * 1024;
+
+/// Follows `value` through zero-offset tensor.extract_slice ops (the full
+/// slices tiling creates for untiled dimensions) until `root`; returns
+/// whether it got there.
+static bool isZeroOffsetSliceOf(Value value, Value root) {
+  while (value != root) {
+    auto slice = value.getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || !llvm::all_of(slice.getMixedOffsets(), isZeroInteger))
+      return false;
+    value = slice.getSource();
+  }
+  return true;
+}
+
+/// Tiles static linalg.matmul ops for cache and registers and vectorises
+/// the register tiles into vector.contract (on tensors, before
+/// bufferization). Matmuls whose sizes the register tile does not divide
+/// stay as they are and become scalar loops.
+///
+/// B is packed: rows of B are a whole row of the matrix apart (4 KiB for
+/// 1024 columns), so a micro-kernel walking down a K x nr column strip of B
+/// touches a new page and the same L1 set on every k, which defeats the
+/// prefetchers and the TLB. Each K x N cache panel of B is therefore copied
+/// once, outside the M loop (loops are N, K, M), into a stack buffer laid
+/// out as [N/nr][K][nr], where every micro-kernel's strip is contiguous.
+struct QOptTileAndVectorizeMatmulsPass
+    : qopt::impl::QOptTileAndVectorizeMatmulsPassBase<
+          QOptTileAndVectorizeMatmulsPass> {
+
+  /// Returns the packing buffer of `type`, one per function and shape (the
+  /// matmuls run one after the other, so they can share it), allocated on
+  /// the stack at the function's entry so loops do not re-allocate it.
+  Value packBuffer(RewriterBase &rewriter, MemRefType type) {
+    Value &buffer = packBuffers[type];
+    if (!buffer) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(&getOperation().getBody().front());
+      buffer = memref::AllocaOp::create(rewriter, getOperation().getLoc(), type,
+                                        rewriter.getI64IntegerAttr(64));
+    }
+    return buffer;
+  }
+
+  /// Packs operand `index` of `matmul` (a 2-D static cache block) so that
+  /// each `tile`-wide strip along dimension `tiledDim` is contiguous:
+  /// [D_tiled / tile][D_other][tile]. Returns the packed tensor or null. A is
+  /// packed along M ([M/mr][K][mr]), B along N ([N/nr][K][nr]).
+  Value packOperand(RewriterBase &rewriter, Operation *matmul, unsigned index,
+                    unsigned tiledDim, int64_t tile) {
+    auto type = dyn_cast<RankedTensorType>(matmul->getOperand(index).getType());
+    if (!type || !type.hasStaticShape() || type.getRank() != 2)
+      return nullptr;
+    int64_t tiled = type.getDimSize(tiledDim);
+    int64_t other = type.getDimSize(1 - tiledDim);
+    int64_t bytes = tiled * other * (type.getElementTypeBitWidth() / 8);
+    if (tiled % tile != 0 || bytes > kMaxPackedPanelBytes)
+      return nullptr;
+    Location loc = matmul->getLoc();
+    Type element = type.getElementType();
+    SmallVector<int64_t> packedShape = {tiled / tile, other, tile};
+    rewriter.setInsertionPoint(matmul);
+    Value buffer = packBuffer(rewriter, MemRefType::get(packedShape, element));
+    // A writable, restrict view of the buffer: one-shot bufferization then
+    // writes the transpose straight into it instead of a fresh allocation.
+    Value dest = bufferization::ToTensorOp::create(
+        rewriter, loc, RankedTensorType::get(packedShape, element), buffer,
+        /*restrict=*/true, /*writable=*/true);
+    // Split the tiled dimension, then move the strip index first and the
+    // within-strip index last.
+    bool rows = tiledDim == 0;
+    SmallVector<int64_t> expandedShape =
+        rows ? SmallVector<int64_t>{tiled / tile, tile, other}
+             : SmallVector<int64_t>{other, tiled / tile, tile};
+    SmallVector<ReassociationIndices> reassociation =
+        rows ? SmallVector<ReassociationIndices>{{0, 1}, {2}}
+             : SmallVector<ReassociationIndices>{{0}, {1, 2}};
+    Value expanded = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get(expandedShape, element),
+        matmul->getOperand(index), reassociation);
+    SmallVector<int64_t> permutation =
+        rows ? SmallVector<int64_t>{0, 2, 1} : SmallVector<int64_t>{1, 0, 2};
+    return linalg::TransposeOp::create(rewriter, loc, expanded, dest,
+                                       permutation)
+        ->getResult(0);
+  }
+
+  /// Makes the register tile `micro` read operand `index` from the buffer
+  /// packOperand filled instead of from `unpacked` (the operand the register
+  /// tiles were cut from): A's mr x 1 column (index 0) or B's 1 x nr row
+  /// (index 1) is `tile` consecutive elements of the packed buffer, at
+  /// [offset along the tiled dimension / tile][offset along the other].
+  /// Returns whether it did.
+  static bool readFromPacked(RewriterBase &rewriter, Operation *micro,
+                             unsigned index, Value unpacked, Value packed,
+                             int64_t tile) {
+    auto slice =
+        micro->getOperand(index).getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || !isZeroOffsetSliceOf(slice.getSource(), unpacked))
+      return false;
+    bool isA = index == 0;
+    unsigned tiledDim = isA ? 0 : 1;
+    SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
+    auto type = cast<RankedTensorType>(slice.getType());
+    SmallVector<int64_t> expected =
+        isA ? SmallVector<int64_t>{tile, 1} : SmallVector<int64_t>{1, tile};
+    if (!type.hasStaticShape() || type.getShape() != ArrayRef(expected))
+      return false;
+    Location loc = slice.getLoc();
+    rewriter.setInsertionPoint(slice);
+    // Offset o along the tiled dimension (a multiple of tile) -> strip o /
+    // tile.
+    Value along =
+        getValueOrCreateConstantIndexOp(rewriter, loc, offsets[tiledDim]);
+    Value strip = arith::DivUIOp::create(
+        rewriter, loc, along,
+        arith::ConstantIndexOp::create(rewriter, loc, tile));
+    SmallVector<OpFoldResult> packedOffsets = {strip, offsets[1 - tiledDim],
+                                               rewriter.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1),
+                                       rewriter.getIndexAttr(1),
+                                       rewriter.getIndexAttr(tile)};
+    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+    Value replacement;
+    if (isA) {
+      // A 1 x 1 x mr slice cannot be rank-reduced to mr x 1: take the mr
+      // elements, then give them A's column shape.
+      Value column = tensor::ExtractSliceOp::create(
+          rewriter, loc, RankedTensorType::get({tile}, type.getElementType()),
+          packed, packedOffsets, sizes, strides);
+      replacement = tensor::ExpandShapeOp::create(
+          rewriter, loc, type, column, ArrayRef<ReassociationIndices>{{0, 1}});
+    } else {
+      replacement = tensor::ExtractSliceOp::create(
+          rewriter, loc, type, packed, packedOffsets, sizes, strides);
+    }
+    rewriter.modifyOpInPlace(micro,
+                             [&] { micro->setOperand(index, replacement); });
+    if (slice->use_empty())
+      rewriter.eraseOp(slice);
+    return true;
+  }
+
+  void runOnOperation() override {
+    packBuffers.clear();
+    SmallVector<linalg::MatmulOp> matmuls;
+    // Only f32 products: the micro-kernel is an f32 FMA outer product (a
+    // mixed i64 x f32 matmul would build an invalid vector.contract).
+    auto allF32 = [](linalg::MatmulOp op) {
+      return llvm::all_of(op->getOperandTypes(), [](Type type) {
+        return getElementTypeOrSelf(type).isF32();
+      });
+    };
+    getOperation().walk([&](linalg::MatmulOp op) {
+      if (op.hasPureTensorSemantics() && allF32(op))
+        matmuls.push_back(op);
+    });
+    // The external model of TilingInterface comes with the linalg
+    // extensions; without it tiling would crash.
+    if (!matmuls.empty() &&
+        !isa<TilingInterface>(matmuls.front().getOperation())) {
+      matmuls.front().emitError()
+          << "qopt-lower-to-llvm: linalg.matmul does not implement "
+             "TilingInterface in this context: its external model is not "
+             "registered; call mlir::qopt::registerQOptDialects (or "
+             "registerQOptDependencies) on the context's DialectRegistry";
+      return signalPassFailure();
+    }
+    IRRewriter rewriter(&getContext());
+    for (linalg::MatmulOp matmul : matmuls) {
+      SmallVector<int64_t> bounds = matmul.getStaticLoopRanges();
+      SmallVector<int64_t> cache(3), regs(3);
+      bool vectorizable = true;
+      for (int i = 0; i < 3; ++i) {
+        cache[i] = fullTile(bounds[i], kCacheTile[i]);
+        int64_t inner = cache[i] ? cache[i] : bounds[i];
+        regs[i] = fullTile(inner, kRegisterTile[i]);
+        vectorizable &= regs[i] != 0;
+      }
+      // Register tiles must be full for static vector shapes.
+      if (!vectorizable)
+        continue;
+      // Cache tiles in two steps, N and K outside M, so that B's panel is
+      // packed once per (N, K) tile and reused by every M tile.
+      Operation *panel = tile(rewriter, matmul, {0, cache[1], cache[2]});
+      if (!panel)
+        continue;
+      Value packed =
+          regs[2] == 1 ? packOperand(rewriter, panel, 1, 1, regs[1]) : Value();
+      Value unpacked = panel->getOperand(1);
+      Operation *tiled = tile(rewriter, panel, {cache[0], 0, 0});
+      if (!tiled)
+        continue;
+      Value packedA = packed && regs[2] == 1
+                          ? packOperand(rewriter, tiled, 0, 0, regs[0])
+                          : Value();
+      Value unpackedA = tiled->getOperand(0);
+      // With A packed too, register tiles run N-outer: B's K x nr strip
+      // stays in L1 while A's contiguous micro-panels stream from L2.
+      Operation *micro = packedA ? tile(rewriter, tiled, regs, {1, 0, 2})
+                                 : tile(rewriter, tiled, regs);
+      if (!micro)
+        continue;
+      if (packedA)
+        readFromPacked(rewriter, micro, 0, unpackedA, packedA, regs[0]);
+      if (packed)
+        readFromPacked(rewriter, micro, 1, unpacked, packed, regs[1]);
+      rewriter.setInsertionPoint(micro);
+      FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
+          rewriter, micro, /*inputVectorSizes=*/{},
+          /*inputScalableVecDims=*/{}, /*vectorizeNDExtract=*/false,
+          /*flatten1DDepthwiseConv=*/false,
+          /*assumeDynamicDimsMatchVecSizes=*/false,
+          /*createNamedContraction=*/true);
+      if (succeeded(vectorized))
+        rewriter.replaceOp(micro, vectorized->replacements);
+    }
+  }
+
+  DenseMap<Type, Value> packBuffers;
+};
+
+} // namespace

@@ -1,0 +1,114 @@
+// RUN: qopt-opt %s --split-input-file --qopt-tile-and-vectorize-matmuls | FileCheck %s
+
+/// A matmul whose sizes the register tile (4 x 16 x 1) divides: one cache
+/// tile per dimension (the sizes are below the cache tile), B packed into
+/// [N/16][K][16] and A into [M/4][K][4] stack buffers allocated at the
+/// function's entry, then register-tile loops (N, M, K) around one
+/// vector.contract on vector<4x1> x vector<1x16> into vector<4x16>.
+// CHECK-LABEL: func.func @vectorized
+// CHECK-SAME: (%[[A:.*]]: tensor<8x4xf32>, %[[B:.*]]: tensor<4x16xf32>, %[[C:.*]]: tensor<8x16xf32>)
+// CHECK-DAG: %[[PACKA:.*]] = memref.alloca() {alignment = 64 : i64} : memref<2x4x4xf32>
+// CHECK-DAG: %[[PACKB:.*]] = memref.alloca() {alignment = 64 : i64} : memref<1x4x16xf32>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: %[[VB:.*]] = bufferization.to_tensor %[[PACKB]] restrict writable
+// CHECK: %[[TB:.*]] = linalg.transpose ins(%{{.*}} : tensor<4x1x16xf32>) outs(%[[VB]] : tensor<1x4x16xf32>) permutation = [1, 0, 2]
+// CHECK: scf.for
+// CHECK: %[[VA:.*]] = bufferization.to_tensor %[[PACKA]] restrict writable
+// CHECK: %[[TA:.*]] = linalg.transpose ins(%{{.*}} : tensor<2x4x4xf32>) outs(%[[VA]] : tensor<2x4x4xf32>) permutation = [0, 2, 1]
+// CHECK: scf.for %{{.*}} step %c16
+// CHECK: scf.for %{{.*}} step %c4
+// CHECK: scf.for %{{.*}} step %c1
+// CHECK: tensor.extract_slice %[[TA]]{{.*}} to tensor<4xf32>
+// CHECK: tensor.extract_slice %[[TB]]{{.*}} to tensor<1x16xf32>
+// CHECK: vector.transfer_read {{.*}} vector<4x1xf32>
+// CHECK: vector.transfer_read {{.*}} vector<1x16xf32>
+// CHECK: vector.transfer_read {{.*}} vector<4x16xf32>
+// CHECK: vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// CHECK: vector.transfer_write
+// CHECK-NOT: linalg.matmul
+// CHECK: return
+func.func @vectorized(%a: tensor<8x4xf32>, %b: tensor<4x16xf32>,
+                      %c: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<8x4xf32>, tensor<4x16xf32>)
+                     outs(%c : tensor<8x16xf32>) -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}
+
+// -----
+
+/// Larger than the cache tile: M = 128 is split into two cache tiles of 64
+/// rows, N = 256 into two of 128 columns; the packed panels keep the cache
+/// tile's shape.
+// CHECK-LABEL: func.func @cache_tiled
+// CHECK-DAG: memref.alloca() {alignment = 64 : i64} : memref<16x256x4xf32>
+// CHECK-DAG: memref.alloca() {alignment = 64 : i64} : memref<8x256x16xf32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c256 step %c128
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c256{{.*}} step %c256
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{.*}} step %c64
+// CHECK: vector.contract
+// CHECK-NOT: linalg.matmul
+// CHECK: return
+func.func @cache_tiled(%a: tensor<128x256xf32>, %b: tensor<256x256xf32>,
+                       %c: tensor<128x256xf32>) -> tensor<128x256xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<128x256xf32>, tensor<256x256xf32>)
+                     outs(%c : tensor<128x256xf32>) -> tensor<128x256xf32>
+  return %0 : tensor<128x256xf32>
+}
+
+// -----
+
+/// negative: 6 x 7 is not a multiple of the register tile; the matmul stays
+/// (it becomes scalar loops later).
+// CHECK-LABEL: func.func @negative_ragged
+// CHECK-NOT: scf.for
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x5xf32>, tensor<5x7xf32>)
+// CHECK-NOT: vector.
+func.func @negative_ragged(%a: tensor<6x5xf32>, %b: tensor<5x7xf32>,
+                           %c: tensor<6x7xf32>) -> tensor<6x7xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<6x5xf32>, tensor<5x7xf32>)
+                     outs(%c : tensor<6x7xf32>) -> tensor<6x7xf32>
+  return %0 : tensor<6x7xf32>
+}
+
+// -----
+
+/// negative: dynamic sizes have no static register tile.
+// CHECK-LABEL: func.func @negative_dynamic
+// CHECK-NOT: scf.for
+// CHECK: linalg.matmul
+// CHECK-NOT: vector.
+func.func @negative_dynamic(%a: tensor<?x?xf32>, %b: tensor<?x?xf32>,
+                            %c: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<?x?xf32>, tensor<?x?xf32>)
+                     outs(%c : tensor<?x?xf32>) -> tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+/// negative: the micro-kernel is an f32 FMA; a mixed i64 x f32 product is
+/// left alone.
+// CHECK-LABEL: func.func @negative_mixed_types
+// CHECK-NOT: scf.for
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<8x4xi64>, tensor<4x16xf32>)
+// CHECK-NOT: vector.
+func.func @negative_mixed_types(%a: tensor<8x4xi64>, %b: tensor<4x16xf32>,
+                                %c: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<8x4xi64>, tensor<4x16xf32>)
+                     outs(%c : tensor<8x16xf32>) -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
+}
+
+// -----
+
+/// negative: buffers are not tiled (the pass runs before bufferization).
+// CHECK-LABEL: func.func @negative_buffers
+// CHECK-NOT: scf.for
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : memref<8x4xf32>, memref<4x16xf32>)
+func.func @negative_buffers(%a: memref<8x4xf32>, %b: memref<4x16xf32>,
+                            %c: memref<8x16xf32>) {
+  linalg.matmul ins(%a, %b : memref<8x4xf32>, memref<4x16xf32>)
+                outs(%c : memref<8x16xf32>)
+  return
+}
