@@ -350,6 +350,60 @@ int bitsFor(Component component) {
   return specific >= 0 ? specific : manBits;
 }
 
+/// The quantization passes the command line asks for, as a textual
+/// pipeline anchored on builtin.module (without a builtin.module(...)
+/// wrapper, which would nest and silently match nothing).
+std::string quantizationPipeline(StringRef components) {
+  std::string pipeline =
+      "qopt-insert-quantization{components=" + components.str() +
+      " rounding=" + rounding + "}";
+  if (assignPrecision)
+    pipeline +=
+        ",qopt-assign-precision{iterations=" + std::to_string(iterations) +
+        (assignOptions.empty() ? "" : " " + assignOptions) + "}";
+  return pipeline;
+}
+
+/// The narrow-storage pass with --storage-options.
+std::string narrowStoragePipeline() {
+  std::string pipeline = "qopt-narrow-storage";
+  if (!storageOptions.empty())
+    pipeline += "{" + storageOptions + "}";
+  return pipeline;
+}
+
+/// Parses a pipeline that options built; an error (an unknown option of a
+/// pass, a bad value) names the option it came from.
+LogicalResult parseOptionPipeline(StringRef option, StringRef pipeline,
+                                  OpPassManager &pm) {
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  if (succeeded(parsePassPipeline(pipeline, pm, os)))
+    return success();
+  SmallVector<StringRef> lines;
+  StringRef(message).split(lines, '\n', -1, /*KeepEmpty=*/false);
+  llvm::errs() << "qopt-run: --" << option << ": cannot configure '" << pipeline
+               << "': " << llvm::join(lines, "; ") << "\n";
+  return failure();
+}
+
+/// Checks, before anything is read, that the pipelines the options build
+/// parse.
+LogicalResult checkOptionPipelines(StringRef components) {
+  OpPassManager quantizationPM(ModuleOp::getOperationName());
+  if (!components.empty() &&
+      failed(parseOptionPipeline(
+          assignPrecision ? "assign-options" : "quantize",
+          quantizationPipeline(components), quantizationPM)))
+    return failure();
+  OpPassManager storagePM(ModuleOp::getOperationName());
+  if (storage == "narrow" &&
+      failed(parseOptionPipeline("storage-options", narrowStoragePipeline(),
+                                 storagePM)))
+    return failure();
+  return success();
+}
+
 /// Applies the qopt passes chosen on the command line to the module.
 LogicalResult applyQuantizationPasses(ModuleOp module) {
   FailureOr<std::string> components = componentList();
@@ -357,16 +411,10 @@ LogicalResult applyQuantizationPasses(ModuleOp module) {
     return failure();
   if (components->empty())
     return success();
-  // Anchored on builtin.module, the textual pipeline without a wrapper (a
-  // builtin.module(...) wrapper would nest and silently match nothing).
-  std::string pipeline = "qopt-insert-quantization{components=" + *components +
-                         " rounding=" + rounding + "}";
-  if (assignPrecision)
-    pipeline +=
-        ",qopt-assign-precision{iterations=" + std::to_string(iterations) +
-        (assignOptions.empty() ? "" : " " + assignOptions) + "}";
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
-  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())) ||
+  if (failed(
+          parseOptionPipeline(assignPrecision ? "assign-options" : "quantize",
+                              quantizationPipeline(*components), pm)) ||
       failed(pm.run(module)))
     return failure();
   if (assignPrecision)
@@ -393,10 +441,8 @@ LogicalResult applyQuantizationPasses(ModuleOp module) {
 /// are set.
 LogicalResult applyNarrowStorage(ModuleOp module) {
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
-  std::string pipeline = "qopt-narrow-storage";
-  if (!storageOptions.empty())
-    pipeline += "{" + storageOptions + "}";
-  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+  if (failed(
+          parseOptionPipeline("storage-options", narrowStoragePipeline(), pm)))
     return failure();
   return pm.run(module);
 }
@@ -900,7 +946,7 @@ static int runMain(int argc, char **argv) {
   if (failed(validateOptions()))
     return 1;
   FailureOr<std::string> components = componentList();
-  if (failed(components))
+  if (failed(components) || failed(checkOptionPipelines(*components)))
     return 1;
 
   // A checkpoint to resume from is checked before anything is compiled.
@@ -946,6 +992,9 @@ static int runMain(int argc, char **argv) {
   qopt::registerQOptDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // A diagnostic names its operation's location; the whole module printed
+  // after it would bury the message.
+  context.printOpOnDiagnostic(false);
 
   llvm::SourceMgr sourceMgr;
   std::string errorMessage;
