@@ -29,15 +29,32 @@ qopt_install_missing() {
   fi
 }
 
-qopt_build() {
-  if [[ ! -f "$QOPT_BUILD/build.ninja" ]]; then
-    cmake -G Ninja -S "$QOPT_ROOT" -B "$QOPT_BUILD" \
+# Configures a build directory (once) with the given extra CMake options.
+qopt_configure() {
+  local dir="$1"
+  shift
+  if [[ ! -f "$dir/build.ninja" ]]; then
+    cmake -G Ninja -S "$QOPT_ROOT" -B "$dir" \
       -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_C_COMPILER="$LLVM_PREFIX/bin/clang" \
       -DCMAKE_CXX_COMPILER="$LLVM_PREFIX/bin/clang++" \
       -DMLIR_DIR="$LLVM_PREFIX/lib/cmake/mlir" \
-      -DLLVM_EXTERNAL_LIT="$LLVM_PREFIX/bin/lit"
+      -DLLVM_EXTERNAL_LIT="$LLVM_PREFIX/bin/lit" "$@"
   fi
+}
+
+qopt_build() {
+  qopt_configure "$QOPT_BUILD"
   cmake --build "$QOPT_BUILD" "$@"
   echo "qopt: build is in $QOPT_BUILD"
+}
+
+# The sanitized build (AddressSanitizer + UndefinedBehaviorSanitizer, see
+# docs/Faults.md) in its own directory; builds what the tests need and runs
+# them.
+QOPT_SANITIZE_BUILD="${QOPT_SANITIZE_BUILD:-$QOPT_ROOT/build-sanitize}"
+qopt_check_sanitized() {
+  qopt_configure "$QOPT_SANITIZE_BUILD" -DQOPT_SANITIZE=address,undefined
+  cmake --build "$QOPT_SANITIZE_BUILD" --target check-qopt
+  echo "qopt: sanitized build is in $QOPT_SANITIZE_BUILD"
 }

@@ -31,6 +31,11 @@ config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(("%build_generator", config.cmake_generator))
 config.substitutions.append(("%cxx", config.cxx_compiler))
 config.substitutions.append(("%mlir_package_dir", config.mlir_cmake_dir))
+# Batch sizes of the fuzzers in test/Fuzz (QOPT_FUZZ_CASES; qopt-run's cases
+# each compile a step, a tenth as many).
+config.substitutions.append(("%qopt_fuzz_cases", config.qopt_fuzz_cases))
+config.substitutions.append(
+    ("%qopt_run_fuzz_cases", str(max(int(config.qopt_fuzz_cases) // 10, 1))))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
@@ -89,3 +94,16 @@ if config.qopt_sanitize:
         "print_suppressions=0"])
     config.environment["UBSAN_OPTIONS"] = ":".join([
         "print_stacktrace=1", "halt_on_error=1", "abort_on_error=1"])
+    # An uninstrumented host (the stock mlir-opt) loads the instrumented
+    # plugin with the shared ASan runtime (which has UBSan's handlers too)
+    # preloaded.
+    if "address" in config.qopt_sanitize:
+        import subprocess
+        runtime = subprocess.run(
+            [config.cxx_compiler, "-print-file-name=libclang_rt.asan-x86_64.so"],
+            capture_output=True, text=True).stdout.strip()
+        if os.path.exists(runtime):
+            config.substitutions.append(
+                ("%sanitizer_preload", "env LD_PRELOAD=" + runtime))
+            config.available_features.add("sanitizer-preload")
+config.substitutions.append(("%sanitizer_preload", ""))

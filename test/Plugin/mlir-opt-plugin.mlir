@@ -1,10 +1,13 @@
-// RUN: mlir-opt %s --load-dialect-plugin=%qopt_libs/QOptPlugin%shlibext \
+// The stock mlir-opt is not instrumented: in a sanitized build it loads the
+// instrumented plugin with the ASan runtime preloaded (%sanitizer_preload).
+// UNSUPPORTED: address-sanitizer && !sanitizer-preload
+// RUN: %sanitizer_preload mlir-opt %s --load-dialect-plugin=%qopt_libs/QOptPlugin%shlibext \
 // RUN:   | FileCheck %s --check-prefix=DIALECT
-// RUN: mlir-opt %s --load-dialect-plugin=%qopt_libs/QOptPlugin%shlibext \
+// RUN: %sanitizer_preload mlir-opt %s --load-dialect-plugin=%qopt_libs/QOptPlugin%shlibext \
 // RUN:   --load-pass-plugin=%qopt_libs/QOptPlugin%shlibext \
 // RUN:   --pass-pipeline="builtin.module(convert-qopt-to-linalg)" \
 // RUN:   | FileCheck %s --check-prefix=PASS
-// RUN: mlir-opt %s --load-dialect-plugin=%qopt_libs/QOptPlugin%shlibext \
+// RUN: %sanitizer_preload mlir-opt %s --load-dialect-plugin=%qopt_libs/QOptPlugin%shlibext \
 // RUN:   --load-pass-plugin=%qopt_libs/QOptPlugin%shlibext \
 // RUN:   --pass-pipeline="builtin.module(qopt-lower-to-llvm)" \
 // RUN:   | FileCheck %s --check-prefix=PIPELINE

@@ -558,6 +558,9 @@ void initialValues(const StateInfo &state, Attribute init, std::mt19937 &rng,
   if (auto name = dyn_cast_or_null<StringAttr>(init))
     kind = name.getValue();
   if (kind == "glorot") {
+    // An empty state draws nothing (and its fans may be 0).
+    if (n == 0)
+      return;
     RankedTensorType type = state.type;
     int64_t fanIn = type.getRank() >= 2 ? type.getDimSize(0) : n;
     int64_t fanOut = type.getRank() >= 2 ? type.getDimSize(1) : n;
@@ -1156,8 +1159,13 @@ static int runMain(int argc, char **argv) {
   for (unsigned k = 0; k < numState; ++k) {
     const StateInfo &s = states[k];
     int64_t bytes = s.elements * s.elementBytes;
-    stateBytes += bytes;
-    f32Bytes += s.elements * 4;
+    // Each state's size fits (checked above); their sum may not.
+    if (__builtin_add_overflow(stateBytes, bytes, &stateBytes) ||
+        __builtin_add_overflow(f32Bytes, s.elements * 4, &f32Bytes)) {
+      llvm::errs() << "qopt-run: the state is too large: its size "
+                      "overflows\n";
+      return 1;
+    }
     if (s.layout)
       llvm::outs() << "# state #" << k << ": " << s.format << " in "
                    << s.container() << " (" << s.elementBytes

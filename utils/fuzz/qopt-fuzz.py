@@ -95,19 +95,21 @@ def classify(rc, stderr, timed_out):
 FRAME = re.compile(r"^\s*#\d+ 0x[0-9a-f]+ (.*?)\s*\(([^()]*)\+0x[0-9a-f]+\)\s*$")
 NOISE = ("PrintStackTrace", "RunSignalHandlers", "SignalHandler", "raise",
          "abort", "__pthread_kill", "report_fatal_error", "grow_pod",
-         "__sanitizer", "__asan", "__ubsan", "libc.so")
+         "__sanitizer", "__asan", "__ubsan", "interceptor", "libc.so")
+ASAN_FRAME = re.compile(r"^\s*#\d+ 0x[0-9a-f]+ in (.+?)(?: \(([^()]*)\+0x[0-9a-f]+\))?"
+                        r"(?: \(BuildId: [0-9a-f]+\))?$")
 
 
 def stack_frames(stderr):
     """(symbol, module) of each frame of an LLVM or sanitizer stack dump."""
     frames = []
     for line in stderr.splitlines():
-        m = FRAME.match(line)
+        m = FRAME.match(line) or ASAN_FRAME.match(line)
         if m:
-            frames.append((m.group(1).strip(), m.group(2)))
+            name = re.sub(r" /\S+:\d+(:\d+)?$", "", m.group(1).strip())
+            frames.append((name, m.group(2) or ""))
         elif re.match(r"^\s*#\d+ 0x", line):
-            frames.append((line.split(" in ")[-1].strip()
-                           if " in " in line else "", ""))
+            frames.append(("", ""))
     return frames
 
 
@@ -125,6 +127,8 @@ def in_qopt_code(stderr, tool):
     for name, module in stack_frames(stderr):
         if "MlirOptMain" in name or name.startswith("main"):
             break
+        if any(n in name for n in NOISE):
+            continue
         if os.path.basename(module) == tool or "qopt" in name:
             return True
     return False
@@ -606,7 +610,8 @@ def load_known(path):
 
 
 def is_known(known, finding):
-    subject = finding.detail + " " + " ".join(finding.flags)
+    subject = " ".join([finding.detail] + finding.flags +
+                       [finding.case.get("text", "")])
     return any(kind == finding.kind and pattern.search(subject)
                for kind, pattern in known)
 
