@@ -76,22 +76,18 @@ if os.path.exists(os.path.join(config.qopt_lib_dir, "libqopt_cuda_runtime.so")):
 
 # A sanitized build (-DQOPT_SANITIZE=...): every report stops the process
 # with SIGABRT, which `not` and a test's exit status count as a failure (a
-# sanitizer's own exit code 1 would pass `not`). Leaks are reported (the
-# suppressions cover the uninstrumented libMLIR/libLLVM only); a failed
-# allocation returns null, so the runner's allocation checks can answer.
+# sanitizer's own exit code 1 would pass `not`). Leaks are reported, with
+# no suppressions; a failed allocation returns null, so the runner's
+# allocation checks can answer.
 # Tests that cannot run instrumented say `UNSUPPORTED: sanitizer`.
 if config.qopt_sanitize:
     config.available_features.add("sanitizer")
     for sanitizer in config.qopt_sanitize.split(","):
         config.available_features.add(sanitizer.strip() + "-sanitizer")
-    suppressions = os.path.join(config.qopt_src_root, "utils", "sanitizers")
     config.environment["ASAN_OPTIONS"] = ":".join([
         "halt_on_error=1", "abort_on_error=1", "detect_leaks=1",
         "allocator_may_return_null=1", "detect_odr_violation=0",
         "handle_abort=0"])
-    config.environment["LSAN_OPTIONS"] = ":".join([
-        "suppressions=" + os.path.join(suppressions, "lsan.supp"),
-        "print_suppressions=0"])
     config.environment["UBSAN_OPTIONS"] = ":".join([
         "print_stacktrace=1", "halt_on_error=1", "abort_on_error=1"])
     # An uninstrumented host (the stock mlir-opt) loads the instrumented
