@@ -90,7 +90,7 @@ def main(argv=None):
     except UnsupportedOp as err:
         print("qopt-import-torch: error: %s" % err, file=sys.stderr)
         return 1
-    except ValueError as err:
+    except (ValueError, RuntimeError) as err:
         print("qopt-import-torch: error: %s" % err, file=sys.stderr)
         return 1
     if args.output == "-":
