@@ -44,12 +44,24 @@ tools = [
     ToolSubst("mlir-runner", unresolved="fatal"),
     ToolSubst("qopt-optim-ref", unresolved="fatal"),
 ]
-# Optional tools of later stages (runners, GPU host tools).
-for optional in ["qopt-run", "qopt-gpu-check"]:
+# Optional tools of later stages (runners, GPU host tools, the importer).
+for optional in ["qopt-run", "qopt-gpu-check", "qopt-import-torch"]:
     if os.path.exists(os.path.join(config.qopt_tools_dir, optional)):
         tools.append(ToolSubst(optional))
         config.available_features.add(optional)
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# PyTorch (Debian's python3-torch, for /usr/bin/python3): the importer's
+# tests need it and are UNSUPPORTED where it is missing.
+import subprocess
+try:
+    if subprocess.run(["/usr/bin/python3", "-c", "import torch, functorch"],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                      timeout=120).returncode == 0:
+        config.available_features.add("torch")
+except (OSError, subprocess.TimeoutExpired):
+    pass
+config.substitutions.append(("%torch_python", "/usr/bin/python3"))
 
 # GPU tests check that PTX assembles when CUDA's ptxas is available; without
 # it they are reported UNSUPPORTED, never silently passing.
@@ -68,3 +80,24 @@ if os.path.exists("/dev/nvidia0") and ctypes.util.find_library("cuda"):
 # qopt's CUDA host runtime (built when CUDA was found at configure time).
 if os.path.exists(os.path.join(config.qopt_lib_dir, "libqopt_cuda_runtime.so")):
     config.available_features.add("qopt-cuda-runtime")
+
+# A sanitized build (-DQOPT_SANITIZE=...): every report stops the process
+# with SIGABRT, which `not` and a test's exit status count as a failure (a
+# sanitizer's own exit code 1 would pass `not`). Leaks are reported (the
+# suppressions cover the uninstrumented libMLIR/libLLVM only); a failed
+# allocation returns null, so the runner's allocation checks can answer.
+# Tests that cannot run instrumented say `UNSUPPORTED: sanitizer`.
+if config.qopt_sanitize:
+    config.available_features.add("sanitizer")
+    for sanitizer in config.qopt_sanitize.split(","):
+        config.available_features.add(sanitizer.strip() + "-sanitizer")
+    suppressions = os.path.join(config.qopt_src_root, "utils", "sanitizers")
+    config.environment["ASAN_OPTIONS"] = ":".join([
+        "halt_on_error=1", "abort_on_error=1", "detect_leaks=1",
+        "allocator_may_return_null=1", "detect_odr_violation=0",
+        "handle_abort=0"])
+    config.environment["LSAN_OPTIONS"] = ":".join([
+        "suppressions=" + os.path.join(suppressions, "lsan.supp"),
+        "print_suppressions=0"])
+    config.environment["UBSAN_OPTIONS"] = ":".join([
+        "print_stacktrace=1", "halt_on_error=1", "abort_on_error=1"])

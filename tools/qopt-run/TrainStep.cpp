@@ -73,12 +73,82 @@ static LogicalResult analyzeStorage(func::FuncOp func, unsigned i,
   return success();
 }
 
+/// The argument attributes the runner reads; any other `qopt.*` argument
+/// attribute is a typo or belongs to another tool, and is refused.
+static constexpr StringLiteral kArgAttrs[] = {
+    "qopt.init", "qopt.data", "qopt.step", "qopt.seed", "qopt.storage"};
+
+/// Checks the `qopt.*` attributes of argument `i` against its type.
+static LogicalResult checkArgumentAttributes(func::FuncOp func, unsigned i,
+                                             bool isTrainStep) {
+  Type type = func.getArgument(i).getType();
+  bool isTensor = isa<RankedTensorType>(type);
+  DictionaryAttr attrs = func.getArgAttrDict(i);
+  for (NamedAttribute attr :
+       attrs ? attrs.getValue() : ArrayRef<NamedAttribute>()) {
+    StringRef name = attr.getName().getValue();
+    if (!name.starts_with("qopt."))
+      continue;
+    if (!llvm::is_contained(kArgAttrs, name))
+      return func.emitError()
+             << "qopt-run: argument #" << i << " of @" << func.getSymName()
+             << " has the unknown attribute " << name
+             << " (the runner reads qopt.init, qopt.data, qopt.step, "
+                "qopt.seed and qopt.storage)";
+    if (name == "qopt.step" || name == "qopt.seed") {
+      if (!type.isInteger(64))
+        return func.emitError()
+               << "qopt-run: argument #" << i << " of @" << func.getSymName()
+               << " is marked " << name << " but is " << type << ", not an i64";
+      if (!isa<UnitAttr>(attr.getValue()))
+        return func.emitError()
+               << "qopt-run: " << name << " of argument #" << i
+               << " is a marker without a value, got " << attr.getValue();
+      continue;
+    }
+    if (!isTensor)
+      return func.emitError()
+             << "qopt-run: argument #" << i << " of @" << func.getSymName()
+             << " (" << type << ") has " << name << ", which only a tensor "
+             << "argument may have";
+    if (name == "qopt.data" && !isa<StringAttr>(attr.getValue()))
+      return func.emitError() << "qopt-run: argument #" << i
+                              << " has qopt.data = " << attr.getValue()
+                              << "; expected \"images\" or \"labels\"";
+  }
+  if (func.getArgAttr(i, "qopt.step") && func.getArgAttr(i, "qopt.seed"))
+    return func.emitError() << "qopt-run: argument #" << i
+                            << " is marked both qopt.step and qopt.seed";
+  if (func.getArgAttr(i, "qopt.data") &&
+      (func.getArgAttr(i, "qopt.init") || func.getArgAttr(i, "qopt.storage")))
+    return func.emitError()
+           << "qopt-run: data argument #" << i
+           << " has qopt.init or qopt.storage, which only state has";
+  if (!isTrainStep && func.getArgAttr(i, "qopt.init"))
+    return func.emitError()
+           << "qopt-run: argument #" << i << " of @" << func.getSymName()
+           << " has qopt.init: @evaluate reads the state "
+              "of @train_step";
+  return success();
+}
+
 LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
                                            StepSignature &signature) {
+  if (func.isExternal())
+    return func.emitError() << "qopt-run: @" << func.getSymName()
+                            << " is a declaration without a body";
+  if (!func.getBody().hasOneBlock() ||
+      !isa<func::ReturnOp>(func.getBody().front().getTerminator()))
+    return func.emitError() << "qopt-run: @" << func.getSymName()
+                            << " must have a single block ending in "
+                               "func.return";
   FunctionType type = func.getFunctionType();
-  unsigned unmarkedI64 = 0;
+  unsigned unmarkedI64 = 0, numStep = 0, numSeed = 0;
+  std::optional<unsigned> images, labels;
   for (unsigned i = 0; i < type.getNumInputs(); ++i) {
     Type argType = type.getInput(i);
+    if (failed(checkArgumentAttributes(func, i, isTrainStep)))
+      return failure();
     auto tensorType = dyn_cast<RankedTensorType>(argType);
     signature.argTypes.push_back(tensorType);
     signature.initAttrs.push_back(func.getArgAttr(i, "qopt.init"));
@@ -94,10 +164,24 @@ LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
       if (!data) {
         signature.args.push_back(ArgKind::State);
         signature.stateArgs.push_back(i);
-      } else if (data.getValue() == "images") {
-        signature.args.push_back(ArgKind::Images);
-      } else if (data.getValue() == "labels") {
-        signature.args.push_back(ArgKind::Labels);
+      } else if (data.getValue() == "images" || data.getValue() == "labels") {
+        bool isImages = data.getValue() == "images";
+        std::optional<unsigned> &slot = isImages ? images : labels;
+        if (slot)
+          return func.emitError()
+                 << "qopt-run: arguments #" << *slot << " and #" << i << " of @"
+                 << func.getSymName() << " are both qopt.data = \""
+                 << data.getValue() << "\"";
+        slot = i;
+        if (tensorType.getRank() != 2 || tensorType.getDimSize(0) < 1 ||
+            tensorType.getDimSize(1) < 1)
+          return func.emitError()
+                 << "qopt-run: the " << data.getValue() << " argument #" << i
+                 << " of @" << func.getSymName() << " must be a tensor<B x "
+                 << (isImages ? "pixels" : "classes") << " x f32> with B and "
+                 << (isImages ? "pixels" : "classes") << " at least 1, got "
+                 << argType;
+        signature.args.push_back(isImages ? ArgKind::Images : ArgKind::Labels);
       } else {
         return func.emitError()
                << "qopt-run: argument #" << i << " has qopt.data = \""
@@ -112,24 +196,55 @@ LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
       return func.emitError()
              << "qopt-run: argument #" << i
              << " must be an f32 tensor or an i64, got " << argType;
+    if (!isTrainStep)
+      return func.emitError()
+             << "qopt-run: argument #" << i << " of @" << func.getSymName()
+             << " is an i64: @evaluate takes the state and a batch of data, "
+                "no iteration or seed";
     if (func.getArgAttr(i, "qopt.seed")) {
       signature.args.push_back(ArgKind::Seed);
+      ++numSeed;
     } else {
       signature.args.push_back(ArgKind::Step);
+      ++numStep;
       if (!func.getArgAttr(i, "qopt.step"))
         ++unmarkedI64;
     }
   }
-  if (unmarkedI64 > 1)
+  if (unmarkedI64 > 1 || (unmarkedI64 == 1 && numStep > 1))
     return func.emitError() << "qopt-run: several i64 arguments; mark the "
                                "iteration with qopt.step and the seed with "
                                "qopt.seed";
+  if (numStep > 1 || numSeed > 1)
+    return func.emitError() << "qopt-run: @" << func.getSymName() << " has "
+                            << (numStep > 1 ? numStep : numSeed)
+                            << (numStep > 1 ? " qopt.step" : " qopt.seed")
+                            << " arguments; at most one is allowed";
+  if (images.has_value() != labels.has_value())
+    return func.emitError()
+           << "qopt-run: @" << func.getSymName() << " has a qopt.data = \""
+           << (images ? "images" : "labels") << "\" argument but no \""
+           << (images ? "labels" : "images") << "\" one: the data set feeds "
+           << "both";
+  if (images && signature.argTypes[*images].getDimSize(0) !=
+                    signature.argTypes[*labels].getDimSize(0))
+    return func.emitError()
+           << "qopt-run: the images (" << type.getInput(*images)
+           << ") and labels (" << type.getInput(*labels) << ") of @"
+           << func.getSymName() << " have different batch sizes";
+  if (!isTrainStep && !images)
+    return func.emitError() << "qopt-run: @evaluate takes no qopt.data "
+                               "arguments: it must take a batch of images "
+                               "and labels";
 
   unsigned numState = isTrainStep ? signature.stateArgs.size() : 0;
   if (type.getNumResults() < numState + 1)
-    return func.emitError() << "qopt-run: expected " << numState
-                            << " state results and an f32 loss, got "
-                            << type.getNumResults() << " results";
+    return func.emitError()
+           << "qopt-run: @" << func.getSymName() << " must return "
+           << (isTrainStep ? "its " + std::to_string(numState) +
+                                 " state results, then an f32 loss"
+                           : std::string("an f32"))
+           << "; got " << type.getNumResults() << " results";
   for (unsigned i = 0; i < numState; ++i)
     if (type.getResult(i) != type.getInput(signature.stateArgs[i]))
       return func.emitError()
@@ -143,6 +258,10 @@ LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
                                  "got "
                               << type.getResult(i);
   signature.numScalarResults = type.getNumResults() - numState;
+  if (!isTrainStep && signature.numScalarResults != 1)
+    return func.emitError() << "qopt-run: @evaluate must return one f32 (the "
+                               "number of correct examples), got "
+                            << signature.numScalarResults << " results";
   return success();
 }
 

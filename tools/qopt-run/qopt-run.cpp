@@ -37,6 +37,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
@@ -45,11 +47,11 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -181,12 +183,131 @@ static cl::opt<int64_t> testKillDuringSave(
     cl::desc("Fault injection for the tests: SIGKILL after writing half of "
              "the K-th checkpoint's temporary file"),
     cl::cat(runCategory));
+static cl::opt<int64_t> testKillAtIteration(
+    "test-kill-at-iteration", cl::init(0), cl::Hidden,
+    cl::desc("Fault injection for the tests: SIGKILL once the CSV row of "
+             "iteration K is written and flushed"),
+    cl::cat(runCategory));
 
 namespace {
 
+/// Checks every option that has a range before anything is read or
+/// compiled; each refusal names the option, the range and the value.
+LogicalResult validateOptions() {
+  auto refuse = [](StringRef option) -> llvm::raw_ostream & {
+    return llvm::errs() << "qopt-run: --" << option << " ";
+  };
+  if (iterations < 1) {
+    refuse("iterations") << "must be at least 1, got " << iterations << "\n";
+    return failure();
+  }
+  if (manBits < 0 || manBits > 23) {
+    refuse("man-bits") << "(mantissa bits) must be in [0, 23], got " << manBits
+                       << "\n";
+    return failure();
+  }
+  for (const cl::opt<int> *option :
+       {&manBitsW, &manBitsG, &manBitsM, &manBitsV}) {
+    if (*option == -1 || (*option >= 0 && *option <= 23))
+      continue;
+    refuse(option->ArgStr) << "(mantissa bits) must be in [0, 23], or -1 to "
+                              "take --man-bits, got "
+                           << option->getValue() << "\n";
+    return failure();
+  }
+  if (expBits < 2 || expBits > 8) {
+    refuse("exp-bits") << "(exponent bits) must be in [2, 8], got " << expBits
+                       << "\n";
+    return failure();
+  }
+  if (!llvm::is_contained({"nearest_even", "toward_zero", "stochastic"},
+                          StringRef(rounding))) {
+    refuse("rounding") << "must be nearest_even, toward_zero or stochastic, "
+                          "got '"
+                       << rounding << "'\n";
+    return failure();
+  }
+  if (assignPrecision) {
+    for (const cl::opt<int> *option :
+         {&manBits, &manBitsW, &manBitsG, &manBitsM, &manBitsV, &expBits})
+      if (option->getNumOccurrences()) {
+        refuse(option->ArgStr) << "has no effect with --assign-precision, "
+                                  "which chooses the formats\n";
+        return failure();
+      }
+  } else if (!assignOptions.empty()) {
+    refuse("assign-options") << "needs --assign-precision\n";
+    return failure();
+  }
+  // A hyper-parameter is an f32 attribute: it must stay finite, in range and
+  // non-zero once rounded to f32.
+  auto checkHyperParameter = [&](StringRef name, double value,
+                                 bool belowOne) -> LogicalResult {
+    float narrow = static_cast<float>(value);
+    if (value == 0.0)
+      return success();
+    if (std::isfinite(value) && value > 0 && std::isfinite(narrow) &&
+        narrow > 0 && (!belowOne || narrow < 1.0f))
+      return success();
+    refuse(name) << "must be "
+                 << (belowOne ? "in (0, 1)" : "positive and finite")
+                 << " as an f32 (or 0 to keep the module's), got "
+                 << llvm::format("%.10g", value) << "\n";
+    return failure();
+  };
+  if (failed(checkHyperParameter("lr", lrOverride, /*belowOne=*/false)) ||
+      failed(checkHyperParameter("beta2", beta2Override, /*belowOne=*/true)))
+    return failure();
+  if (seed < 0 || seed > int64_t(std::numeric_limits<uint32_t>::max())) {
+    refuse("seed") << "must be in [0, 4294967295] (it seeds a 32-bit "
+                      "generator), got "
+                   << seed << "\n";
+    return failure();
+  }
+  if (evalEvery < 0) {
+    refuse("eval-every") << "must be at least 0, got " << evalEvery << "\n";
+    return failure();
+  }
+  if (evalExamples < 1) {
+    refuse("eval-examples")
+        << "must be at least 1, got " << evalExamples << "\n";
+    return failure();
+  }
+  if (saveEvery < 0 || (saveEvery > 0 && saveFile.empty())) {
+    refuse("save-every") << "needs --save=FILE and a positive N, got "
+                         << saveEvery << "\n";
+    return failure();
+  }
+  if (storage != "narrow" && storage != "f32") {
+    refuse("storage") << "must be narrow or f32, got '" << storage << "'\n";
+    return failure();
+  }
+  if (!storageOptions.empty() && storage != "narrow") {
+    refuse("storage-options") << "needs --storage=narrow\n";
+    return failure();
+  }
+  // Two outputs of one path would write the same temporary file.
+  std::pair<StringRef, StringRef> outputs[] = {
+      {"csv", csvFile}, {"final-state", finalStateFile}, {"save", saveFile}};
+  for (unsigned i = 0; i < 3; ++i)
+    for (unsigned j = i + 1; j < 3; ++j)
+      if (!outputs[i].second.empty() &&
+          outputs[i].second == outputs[j].second) {
+        refuse(outputs[i].first)
+            << "and --" << outputs[j].first << " name the same file "
+            << outputs[i].second << "\n";
+        return failure();
+      }
+  if (quantize.empty()) {
+    refuse("quantize") << "needs all, none or a list of components\n";
+    return failure();
+  }
+  return success();
+}
+
 /// Maps the --quantize list to the pass's component names.
 FailureOr<std::string> componentList() {
-  if (quantize == "all" || quantize.empty())
+  if (quantize == "all")
     return std::string("weight,grad,first_moment,second_moment");
   if (quantize == "none")
     return std::string();
@@ -350,10 +471,14 @@ bool sameBits(float a, float b) {
 LogicalResult checkInit(Attribute init, const StateInfo &state) {
   if (auto dense = dyn_cast_or_null<DenseElementsAttr>(init)) {
     if (!dense.getElementType().isF32() ||
-        (!dense.isSplat() && dense.getNumElements() != state.elements)) {
+        dense.getType().getShape() != state.type.getShape()) {
       llvm::errs() << "qopt-run: qopt.init of state argument #"
                    << state.argument << " is " << dense.getType()
-                   << "; expected " << state.elements << " f32 values\n";
+                   << "; expected values of the state's shape, "
+                   << RankedTensorType::get(
+                          state.type.getShape(),
+                          Float32Type::get(state.type.getContext()))
+                   << "\n";
       return failure();
     }
     return success();
@@ -590,35 +715,190 @@ LogicalResult checkResumeTensors(const Checkpoint &checkpoint,
   return success();
 }
 
+/// An output file that appears under its name only once it is complete:
+/// written to FILE.tmp, closed, checked and renamed to FILE by commit(). A
+/// run that stops early (an error, a signal, SIGKILL) leaves at most
+/// FILE.tmp; a previous FILE is removed when the new one is opened, so an
+/// existing FILE is always the output of a finished run. A FILE that exists
+/// and is not a regular file (a device such as /dev/full, a pipe) is
+/// written directly. Write errors (a full disk) are reported by name, never
+/// left to the stream's destructor (which would abort).
+class OutputFile {
+public:
+  static std::unique_ptr<OutputFile> open(StringRef path, StringRef what) {
+    auto file = std::unique_ptr<OutputFile>(new OutputFile(path, what));
+    llvm::sys::fs::file_status status;
+    bool exists = !llvm::sys::fs::status(file->path, status) &&
+                  llvm::sys::fs::exists(status);
+    file->direct =
+        exists && status.type() != llvm::sys::fs::file_type::regular_file;
+    if (!file->direct) {
+      file->writePath = file->path + ".tmp";
+      if (std::error_code error = llvm::sys::fs::remove(file->path)) {
+        llvm::errs() << "qopt-run: cannot remove the previous " << what << " "
+                     << file->path << ": " << error.message() << "\n";
+        return nullptr;
+      }
+    } else {
+      file->writePath = file->path;
+    }
+    std::error_code error;
+    file->stream = std::make_unique<llvm::raw_fd_ostream>(
+        file->writePath, error, llvm::sys::fs::OF_Text);
+    if (error) {
+      llvm::errs() << "qopt-run: cannot write the " << what << " "
+                   << file->writePath << ": " << error.message() << "\n";
+      file->stream->clear_error();
+      file->stream.reset();
+      return nullptr;
+    }
+    return file;
+  }
+
+  ~OutputFile() {
+    if (committed || !stream)
+      return;
+    stream->close();
+    stream->clear_error();
+    if (!direct)
+      llvm::sys::fs::remove(writePath);
+  }
+
+  llvm::raw_fd_ostream &os() { return *stream; }
+
+  /// Reports a write error so far (the stream's buffer flushed); the run
+  /// stops at the first one.
+  LogicalResult check() {
+    if (!stream->has_error())
+      return success();
+    return report(stream->error());
+  }
+
+  /// Flushes, closes and checks the file, then gives it its name.
+  LogicalResult commit() {
+    stream->close();
+    if (stream->has_error())
+      return report(stream->error());
+    committed = true;
+    if (direct)
+      return success();
+    if (std::error_code error = llvm::sys::fs::rename(writePath, path)) {
+      llvm::errs() << "qopt-run: cannot rename " << writePath << " to " << path
+                   << ": " << error.message() << "\n";
+      llvm::sys::fs::remove(writePath);
+      return failure();
+    }
+    return success();
+  }
+
+private:
+  OutputFile(StringRef path, StringRef what)
+      : path(path.str()), what(what.str()) {}
+
+  LogicalResult report(std::error_code error) {
+    llvm::errs() << "qopt-run: cannot write the " << what << " " << writePath
+                 << ": " << error.message() << "\n";
+    stream->clear_error();
+    return failure();
+  }
+
+  std::string path, writePath, what;
+  std::unique_ptr<llvm::raw_fd_ostream> stream;
+  bool direct = false;
+  bool committed = false;
+};
+
+/// MLIR's lowering of memref.get_global marks the allocated pointer of a
+/// constant buffer with this value: it is not malloc'ed.
+static void *const kGlobalBufferMarker = reinterpret_cast<void *>(0xdeadbeef);
+
+/// Makes the buffers that @train_step returned the new state. A result is
+/// normally a buffer the step allocated, but it may also be an argument's
+/// own buffer (updated in place or passed through), the buffer of another
+/// result, a data buffer or a constant global: those are copied into a
+/// buffer of their own, so that each argument owns exactly one malloc'ed
+/// buffer. Old state buffers that no result kept are freed. Fails (without
+/// leaking) when a result is not a contiguous buffer of the state's shape.
+LogicalResult adoptStepResults(std::vector<MemRefDescriptor> &args,
+                               ArrayRef<ArgKind> kinds,
+                               ArrayRef<StateInfo> states,
+                               std::vector<MemRefDescriptor> fresh) {
+  llvm::DenseSet<void *> argBuffers, dataBuffers;
+  for (unsigned i = 0; i < args.size(); ++i) {
+    if (!args[i].allocated)
+      continue;
+    argBuffers.insert(args[i].allocated);
+    if (kinds[i] == ArgKind::Images || kinds[i] == ArgKind::Labels)
+      dataBuffers.insert(args[i].allocated);
+  }
+  auto isNewAllocation = [&](void *p) {
+    return p && p != kGlobalBufferMarker && !argBuffers.contains(p);
+  };
+  for (unsigned k = 0; k < states.size(); ++k) {
+    const MemRefDescriptor &d = fresh[k];
+    ArrayRef<int64_t> shape = states[k].type.getShape();
+    bool contiguous = d.aligned != nullptr;
+    int64_t stride = 1;
+    for (int i = int(d.rank) - 1; i >= 0 && contiguous; --i) {
+      contiguous = d.sizesAndStrides[i] == shape[i] &&
+                   (shape[i] == 1 || d.sizesAndStrides[d.rank + i] == stride);
+      stride *= shape[i];
+    }
+    if (contiguous)
+      continue;
+    llvm::errs() << "qopt-run: @train_step returned state #" << k
+                 << " as a buffer that is not a contiguous " << states[k].type
+                 << "\n";
+    llvm::DenseSet<void *> freed;
+    for (MemRefDescriptor &r : fresh)
+      if (isNewAllocation(r.allocated) && freed.insert(r.allocated).second)
+        r.release();
+    return failure();
+  }
+  llvm::DenseSet<void *> claimed;
+  std::vector<MemRefDescriptor> adopted(states.size());
+  LogicalResult result = success();
+  for (unsigned k = 0; k < states.size(); ++k) {
+    MemRefDescriptor &d = fresh[k];
+    void *p = d.allocated;
+    if (p && p != kGlobalBufferMarker && !dataBuffers.contains(p) &&
+        claimed.insert(p).second) {
+      adopted[k] = d;
+      continue;
+    }
+    std::optional<MemRefDescriptor> copy = MemRefDescriptor::allocate(
+        states[k].type.getShape(), states[k].elementBytes);
+    if (!copy) {
+      llvm::errs() << "qopt-run: cannot allocate a copy of state #" << k << " ("
+                   << states[k].type << ")\n";
+      result = failure();
+      continue;
+    }
+    std::memcpy(copy->bytes(), d.bytes(), copy->numBytes());
+    adopted[k] = *copy;
+  }
+  // Old state buffers that no result kept, then the new state.
+  for (unsigned k = 0; k < states.size(); ++k) {
+    MemRefDescriptor &old = args[states[k].argument];
+    if (!claimed.contains(old.allocated))
+      old.release();
+  }
+  for (unsigned k = 0; k < states.size(); ++k)
+    args[states[k].argument] = adopted[k];
+  return result;
+}
+
 } // namespace
 
-int main(int argc, char **argv) {
-  llvm::InitLLVM initLLVM(argc, argv);
+static int runMain(int argc, char **argv) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   qopt::registerAllQOptPassesAndPipelines();
   cl::HideUnrelatedOptions(runCategory);
   cl::ParseCommandLineOptions(argc, argv,
                               "qopt-run: train through the qopt compiler\n");
-  if (iterations < 1) {
-    llvm::errs() << "qopt-run: --iterations must be at least 1\n";
+  if (failed(validateOptions()))
     return 1;
-  }
-  if (storage != "narrow" && storage != "f32") {
-    llvm::errs() << "qopt-run: --storage must be narrow or f32, got '"
-                 << storage << "'\n";
-    return 1;
-  }
-  if (!storageOptions.empty() && storage != "narrow") {
-    llvm::errs() << "qopt-run: --storage-options needs --storage=narrow\n";
-    return 1;
-  }
-  if (saveEvery < 0 || (saveEvery > 0 && saveFile.empty())) {
-    llvm::errs() << "qopt-run: --save-every needs --save=FILE and a "
-                    "positive N, got "
-                 << saveEvery << "\n";
-    return 1;
-  }
   FailureOr<std::string> components = componentList();
   if (failed(components))
     return 1;
@@ -641,6 +921,22 @@ int main(int argc, char **argv) {
     if (resumed->module != moduleName)
       llvm::errs() << "qopt-run: warning: " << resumeFile << " was written for "
                    << resumed->module << ", this run is " << moduleName << "\n";
+  }
+
+  // The outputs are opened first: a path that cannot be written is an
+  // error before any work, and a previous output of the same name is gone
+  // (see OutputFile).
+  std::unique_ptr<OutputFile> csv, finalState;
+  if (!csvFile.empty()) {
+    csv = OutputFile::open(csvFile, "CSV");
+    if (!csv)
+      return 1;
+    csv->os() << "iteration,loss,grad_norm,test_accuracy\n";
+  }
+  if (!finalStateFile.empty()) {
+    finalState = OutputFile::open(finalStateFile, "final state");
+    if (!finalState)
+      return 1;
   }
 
   DialectRegistry registry;
@@ -679,18 +975,30 @@ int main(int argc, char **argv) {
     return 1;
   }
   auto evaluate = module->lookupSymbol<func::FuncOp>("evaluate");
-  bool stochastic = rounding == "stochastic" && quantize != "none";
-  addSeedAndStepArguments(step, stochastic, stochastic);
-  if (failed(addGradientNormResult(step)))
-    return 1;
   {
-    // The module as written follows the contract.
+    // The module as written follows the contract, before the runner adds
+    // its arguments and the gradient norm result.
     StepSignature written, writtenEval;
     if (failed(analyzeStepFunction(step, /*isTrainStep=*/true, written)) ||
         (evaluate && failed(analyzeStepFunction(evaluate, /*isTrainStep=*/false,
                                                 writtenEval))))
       return 1;
+    bool stepTakesData = llvm::is_contained(written.args, ArgKind::Images);
+    if (evaluate && !stepTakesData) {
+      llvm::errs() << "qopt-run: @evaluate needs a data set, but @train_step "
+                      "takes no qopt.data arguments\n";
+      return 1;
+    }
+    if (!evaluate &&
+        (evalEvery.getNumOccurrences() || evalExamples.getNumOccurrences()))
+      llvm::errs() << "qopt-run: warning: " << inputFile
+                   << " has no @evaluate: --eval-every and --eval-examples "
+                      "have no effect\n";
   }
+  bool stochastic = rounding == "stochastic" && quantize != "none";
+  addSeedAndStepArguments(step, stochastic, stochastic);
+  if (failed(addGradientNormResult(step)))
+    return 1;
 
   // Hyper-parameter overrides, for sweeps that scale them with T.
   Builder builder(&context);
@@ -819,6 +1127,12 @@ int main(int argc, char **argv) {
   if (printIR)
     module->print(llvm::outs());
 
+  // Every qopt.init is checked, resumed runs included, before anything is
+  // allocated.
+  for (unsigned k = 0; k < numState; ++k)
+    if (failed(checkInit(signature.initAttrs[states[k].argument], states[k])))
+      return 1;
+
   // State and data buffers, the state initialised (or resumed).
   std::mt19937 rng(static_cast<uint32_t>(seed));
   std::vector<MemRefDescriptor> args(signature.args.size());
@@ -826,6 +1140,9 @@ int main(int argc, char **argv) {
     for (MemRefDescriptor &d : args)
       d.release();
   };
+  // Every exit, early ones included, frees the buffers (release() is
+  // idempotent).
+  llvm::scope_exit releaseAtExit([&] { releaseAll(); });
   bool needsData = false;
   for (unsigned i = 0; i < signature.args.size(); ++i) {
     RankedTensorType type = signature.argTypes[i];
@@ -842,7 +1159,6 @@ int main(int argc, char **argv) {
                    << (bytes ? std::to_string(*bytes) + " bytes"
                              : std::string("size overflows"))
                    << ")\n";
-      releaseAll();
       return 1;
     }
     args[i] = *buffer;
@@ -851,48 +1167,77 @@ int main(int argc, char **argv) {
   }
   for (unsigned k = 0; k < numState && !resumed; ++k) {
     unsigned i = states[k].argument;
-    if (failed(checkInit(signature.initAttrs[i], states[k])) ||
-        failed(
-            initialise(args[i], states[k], k, signature.initAttrs[i], rng))) {
-      releaseAll();
+    if (failed(initialise(args[i], states[k], k, signature.initAttrs[i], rng)))
       return 1;
-    }
   }
   DataFeed feed;
   if (needsData) {
-    auto load = [&](StringRef images,
-                    StringRef labels) -> llvm::Expected<IdxDataset> {
+    auto load = [&](StringRef images, StringRef labels,
+                    int64_t classes) -> llvm::Expected<IdxDataset> {
       auto pick = [&](StringRef name) {
         std::string plain = dataDir + "/" + name.str();
         return llvm::sys::fs::exists(plain) ? plain : plain + ".gz";
       };
-      return loadIdxDataset(pick(images), pick(labels));
+      return loadIdxDataset(pick(images), pick(labels), classes);
     };
-    auto train = load("train-images-idx3-ubyte", "train-labels-idx1-ubyte");
+    // The classes of the labels arguments bound the labels of each set.
+    auto dataShape = [](const StepSignature &signature, ArgKind kind) {
+      for (unsigned i = 0; i < signature.args.size(); ++i)
+        if (signature.args[i] == kind)
+          return signature.argTypes[i].getShape();
+      return ArrayRef<int64_t>();
+    };
+    ArrayRef<int64_t> trainImages = dataShape(signature, ArgKind::Images);
+    ArrayRef<int64_t> trainLabels = dataShape(signature, ArgKind::Labels);
+    auto train = load("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                      trainLabels[1]);
     if (!train) {
       llvm::errs() << "qopt-run: " << llvm::toString(train.takeError()) << "\n";
       return 1;
     }
-    auto test = load("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte");
+    ArrayRef<int64_t> evalImages =
+        evaluate ? dataShape(evalSignature, ArgKind::Images) : trainImages;
+    ArrayRef<int64_t> evalLabels =
+        evaluate ? dataShape(evalSignature, ArgKind::Labels) : trainLabels;
+    auto test =
+        load("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", evalLabels[1]);
     if (!test) {
       llvm::errs() << "qopt-run: " << llvm::toString(test.takeError()) << "\n";
       return 1;
     }
     feed.train = std::move(*train);
     feed.test = std::move(*test);
-    feed.order.resize(feed.train.count);
-    std::iota(feed.order.begin(), feed.order.end(), 0);
-    std::shuffle(feed.order.begin(), feed.order.end(), rng);
-    for (unsigned i = 0; i < signature.args.size(); ++i) {
-      if (signature.args[i] == ArgKind::Images &&
-          signature.argTypes[i].getDimSize(1) != feed.train.pixelsPerImage()) {
-        llvm::errs() << "qopt-run: the images argument has "
-                     << signature.argTypes[i].getDimSize(1)
-                     << " pixels per example, the data set "
-                     << feed.train.pixelsPerImage() << "\n";
+    // Each batch copies whole images: the model's input and the data set's
+    // must have the same number of pixels, in both directions.
+    auto checkPixels = [&](StringRef function, ArrayRef<int64_t> shape,
+                           const IdxDataset &set,
+                           StringRef setName) -> LogicalResult {
+      if (shape[1] == set.pixelsPerImage())
+        return success();
+      llvm::errs() << "qopt-run: the images argument of @" << function
+                   << " has " << shape[1] << " pixels per example, the "
+                   << setName << " set " << set.pixelsPerImage() << " ("
+                   << set.rows << " x " << set.cols << ")\n";
+      return failure();
+    };
+    if (failed(checkPixels("train_step", trainImages, feed.train, "training")))
+      return 1;
+    if (evaluate) {
+      if (failed(checkPixels("evaluate", evalImages, feed.test, "test")))
+        return 1;
+      int64_t examples = std::min<int64_t>(evalExamples, feed.test.count);
+      if (examples < evalImages[0]) {
+        llvm::errs() << "qopt-run: @evaluate takes batches of " << evalImages[0]
+                     << " examples, but only " << examples
+                     << " test examples are evaluated (--eval-examples="
+                     << evalExamples << ", " << feed.test.count
+                     << " in the test set)\n";
         return 1;
       }
     }
+    feed.order.resize(feed.train.count);
+    std::iota(feed.order.begin(), feed.order.end(), 0);
+    std::shuffle(feed.order.begin(), feed.order.end(), rng);
   }
   if (resumed) {
     auto fail = [&]() -> llvm::raw_ostream & {
@@ -951,22 +1296,9 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  std::unique_ptr<llvm::ToolOutputFile> csv;
-  if (!csvFile.empty()) {
-    std::error_code error;
-    csv = std::make_unique<llvm::ToolOutputFile>(csvFile, error,
-                                                 llvm::sys::fs::OF_Text);
-    if (error) {
-      llvm::errs() << "qopt-run: cannot write " << csvFile << ": "
-                   << error.message() << "\n";
-      return 1;
-    }
-    csv->os() << "iteration,loss,grad_norm,test_accuracy\n";
-  }
-
   // Test accuracy with @evaluate over the first --eval-examples examples.
   // Narrow weights are decoded into f32 buffers for the call.
-  auto evaluateAccuracy = [&]() -> double {
+  auto evaluateAccuracy = [&]() -> std::optional<double> {
     std::vector<MemRefDescriptor> evalArgs(evalSignature.args.size());
     std::vector<bool> owned(evalSignature.args.size(), false);
     auto releaseOwned = [&]() {
@@ -983,20 +1315,22 @@ int main(int argc, char **argv) {
         const StateInfo &s = states[weight];
         MemRefDescriptor &stateBuffer = args[s.argument];
         ++weight;
-        if (!s.layout) {
-          evalArgs[i] = stateBuffer;
-          continue;
-        }
+        // Always a copy: a function may write its arguments in place, and
+        // @evaluate must not change the state.
         std::optional<MemRefDescriptor> decoded =
             MemRefDescriptor::allocate(s.type.getShape());
         if (!decoded) {
           llvm::errs() << "qopt-run: cannot allocate an f32 copy of " << s.type
                        << " for @evaluate\n";
           releaseOwned();
-          return NAN;
+          return std::nullopt;
         }
-        for (int64_t e = 0; e < s.elements; ++e)
-          decoded->data()[e] = loadElement(stateBuffer, s.layout, e);
+        if (!s.layout)
+          std::memcpy(decoded->bytes(), stateBuffer.bytes(),
+                      stateBuffer.numBytes());
+        else
+          for (int64_t e = 0; e < s.elements; ++e)
+            decoded->data()[e] = loadElement(stateBuffer, s.layout, e);
         evalArgs[i] = *decoded;
       } else {
         std::optional<MemRefDescriptor> buffer =
@@ -1005,7 +1339,7 @@ int main(int argc, char **argv) {
           llvm::errs() << "qopt-run: cannot allocate "
                        << evalSignature.argTypes[i] << " for @evaluate\n";
           releaseOwned();
-          return NAN;
+          return std::nullopt;
         }
         evalArgs[i] = *buffer;
         batch = evalSignature.argTypes[i].getDimSize(0);
@@ -1015,8 +1349,7 @@ int main(int argc, char **argv) {
     int64_t examples = std::min<int64_t>(evalExamples, feed.test.count);
     double correct = 0;
     int64_t seen = 0;
-    for (int64_t start = 0; batch > 0 && start + batch <= examples;
-         start += batch) {
+    for (int64_t start = 0; start + batch <= examples; start += batch) {
       MemRefDescriptor *images = nullptr, *labels = nullptr;
       for (unsigned i = 0; i < evalSignature.args.size(); ++i) {
         if (evalSignature.args[i] == ArgKind::Images)
@@ -1035,13 +1368,13 @@ int main(int argc, char **argv) {
         llvm::errs() << "qopt-run: @evaluate failed: "
                      << llvm::toString(std::move(error)) << "\n";
         releaseOwned();
-        return NAN;
+        return std::nullopt;
       }
       correct += result;
       seen += batch;
     }
     releaseOwned();
-    return seen ? correct / seen : NAN;
+    return correct / double(seen);
   };
 
   // Checkpoints: the state in its containers, the RNG and the data order.
@@ -1126,28 +1459,38 @@ int main(int argc, char **argv) {
                    << llvm::toString(std::move(error)) << "\n";
       return 1;
     }
-    // The new state replaces the old; the step returns buffers it owns.
-    for (unsigned k = 0; k < numState; ++k) {
-      MemRefDescriptor &old = args[states[k].argument];
-      MemRefDescriptor fresh = layout.readMemRef(resultStorage.data(), k);
-      if (fresh.allocated != old.allocated)
-        old.release();
-      old = fresh;
-    }
+    // The new state replaces the old.
+    std::vector<MemRefDescriptor> fresh(numState);
+    for (unsigned k = 0; k < numState; ++k)
+      fresh[k] = layout.readMemRef(resultStorage.data(), k);
+    if (failed(
+            adoptStepResults(args, signature.args, states, std::move(fresh))))
+      return 1;
     loss = layout.readScalar(resultStorage.data(), numState);
     gradNorm = layout.readScalar(resultStorage.data(), gradNormIndex);
 
     bool evalNow = evaluate && needsData &&
                    ((evalEvery > 0 && iteration % evalEvery == 0) ||
                     iteration == iterations);
-    if (evalNow)
-      accuracy = evaluateAccuracy();
+    if (evalNow) {
+      std::optional<double> evaluated = evaluateAccuracy();
+      if (!evaluated)
+        return 1;
+      accuracy = *evaluated;
+    }
     if (csv) {
       csv->os() << iteration << ',' << llvm::format("%.9g", loss) << ','
                 << llvm::format("%.9g", gradNorm) << ',';
       if (evalNow)
         csv->os() << llvm::format("%.6f", accuracy);
       csv->os() << '\n';
+      if (failed(csv->check()))
+        return 1;
+      if (iteration == testKillAtIteration) {
+        // Fault injection: the run dies after this row reached the file.
+        csv->os().flush();
+        ::raise(SIGKILL);
+      }
     }
     if (!saveFile.empty() &&
         ((saveEvery > 0 && iteration % saveEvery == 0) ||
@@ -1168,40 +1511,42 @@ int main(int argc, char **argv) {
           gradNorm, elapsed, eta);
     }
   }
-  llvm::outs() << llvm::format("final loss %.6g grad_norm %.6g", loss,
-                               gradNorm);
-  if (!std::isnan(accuracy))
-    llvm::outs() << llvm::format(" test_accuracy %.4f", accuracy);
-  llvm::outs() << "\n";
-
+  // The outputs are complete before the run reports its end.
+  if (csv && failed(csv->commit()))
+    return 1;
   // The final state, decoded to f32, as raw little-endian float32.
-  if (!finalStateFile.empty()) {
-    std::error_code error;
-    llvm::raw_fd_ostream out(finalStateFile, error, llvm::sys::fs::OF_None);
-    if (error) {
-      llvm::errs() << "qopt-run: cannot write " << finalStateFile << ": "
-                   << error.message() << "\n";
-      return 1;
-    }
+  if (finalState) {
     for (const StateInfo &s : states) {
       const MemRefDescriptor &d = args[s.argument];
       for (int64_t e = 0; e < s.elements; ++e) {
         char word[4];
         llvm::support::endian::write32le(
             word, storageFloatBits(loadElement(d, s.layout, e)));
-        out.write(word, sizeof(word));
+        finalState->os().write(word, sizeof(word));
       }
     }
-    out.close();
-    if (out.has_error()) {
-      llvm::errs() << "qopt-run: cannot write " << finalStateFile << ": "
-                   << out.error().message() << "\n";
-      out.clear_error();
+    if (failed(finalState->commit()))
       return 1;
-    }
   }
-  releaseAll();
-  if (csv)
-    csv->keep();
+  llvm::outs() << llvm::format("final loss %.6g grad_norm %.6g", loss,
+                               gradNorm);
+  if (!std::isnan(accuracy))
+    llvm::outs() << llvm::format(" test_accuracy %.4f", accuracy);
+  llvm::outs() << "\n";
   return 0;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  int result = runMain(argc, argv);
+  // A failed write of the standard output (a full disk, a closed pipe) is
+  // an error of the run, not an abort in the stream's destructor.
+  llvm::outs().flush();
+  if (llvm::outs().has_error()) {
+    llvm::errs() << "qopt-run: cannot write the standard output: "
+                 << llvm::outs().error().message() << "\n";
+    llvm::outs().clear_error();
+    return 1;
+  }
+  return result;
 }
