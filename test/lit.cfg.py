@@ -49,12 +49,24 @@ tools = [
     ToolSubst("mlir-runner", unresolved="fatal"),
     ToolSubst("qopt-optim-ref", unresolved="fatal"),
 ]
-# Optional tools of later stages (runners, GPU host tools).
-for optional in ["qopt-run", "qopt-gpu-check"]:
+# Optional tools of later stages (runners, GPU host tools, the importer).
+for optional in ["qopt-run", "qopt-gpu-check", "qopt-import-torch"]:
     if os.path.exists(os.path.join(config.qopt_tools_dir, optional)):
         tools.append(ToolSubst(optional))
         config.available_features.add(optional)
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# PyTorch (Debian's python3-torch, for /usr/bin/python3): the importer's
+# tests need it and are UNSUPPORTED where it is missing.
+import subprocess
+try:
+    if subprocess.run(["/usr/bin/python3", "-c", "import torch, functorch"],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                      timeout=120).returncode == 0:
+        config.available_features.add("torch")
+except (OSError, subprocess.TimeoutExpired):
+    pass
+config.substitutions.append(("%torch_python", "/usr/bin/python3"))
 
 # GPU tests check that PTX assembles when CUDA's ptxas is available; without
 # it they are reported UNSUPPORTED, never silently passing.

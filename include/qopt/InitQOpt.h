@@ -41,9 +41,9 @@ void registerQOptDependencies(DialectRegistry &registry);
 void registerQOptDialects(DialectRegistry &registry);
 
 /// Registers every qopt pass (`--convert-qopt-to-linalg`,
-/// `--qopt-insert-quantization`, `--qopt-assign-precision` and its alias
-/// `--assign-precision`, the GPU conversions and the matmul passes of the
-/// CPU pipeline, ...).
+/// `--qopt-raise-optimizers`, `--qopt-insert-quantization`,
+/// `--qopt-assign-precision` and its alias `--assign-precision`, the GPU
+/// conversions and the matmul passes of the CPU pipeline, ...).
 void registerQOptPasses();
 
 /// registerQOptPasses(), the CPU pipeline (registerQOptPipelines) and the

@@ -6,6 +6,8 @@
 // RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e adam_step1_static -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref adam --n=1000 --steps=1 --lr=0.01 | FileCheck %s
 // RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e adamw_steps -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref adam --n=777 --steps=4 --lr=0.002 --beta1=0.8 --beta2=0.95 --eps=1e-6 --wd=0.1 | FileCheck %s
 // RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e adamw_quantized -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref adam --n=1000 --steps=3 --lr=0.01 --wd=0.05 --qw=bf16 --qg=fp8_e5m2:stochastic:42 --qm=bf16 --qv=fp16 | FileCheck %s
+// RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e adam_l2_eps_inside -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref adam --n=300 --steps=3 --lr=0.01 --beta1=0.85 --wd=0.02 --decoupled=0 --eps=1e-4 --eps-inside-sqrt=1 | FileCheck %s
+// RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e adamw_no_bias_correction -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref adam --n=300 --steps=3 --lr=0.005 --wd=0.1 --bias-correction=0 | FileCheck %s
 // RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e adam_quantized_modes -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref adam --n=513 --steps=3 --lr=0.001 --qg=fp8_e4m3 --qm=e8m3:zero --qv=e8m10:stochastic:7 | FileCheck %s
 
 // CHECK: w: PASS
@@ -200,6 +202,66 @@ func.func @adam_quantized_modes() {
     %vq = qopt.quantize %v1 to <e8m10> rounding <stochastic> seed %seed
         step %t64 : tensor<?xf32>
     scf.yield %w1, %mq, %vq : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>
+  }
+  call @print(%r#0) : (tensor<?xf32>) -> ()
+  call @print(%r#1) : (tensor<?xf32>) -> ()
+  call @print(%r#2) : (tensor<?xf32>) -> ()
+  return
+}
+
+/// The variant flags: L2 decay (decoupled_weight_decay = false) with epsilon
+/// inside the square root, three steps.
+func.func @adam_l2_eps_inside() {
+  %n = arith.constant 300 : index
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c2 = arith.constant 2 : i64
+  %c10 = arith.constant 10 : i64
+  %w0 = call @gen(%c0, %n) : (i64, index) -> tensor<?xf32>
+  %m0 = call @gen(%c1, %n) : (i64, index) -> tensor<?xf32>
+  %v0 = call @gen_nonneg(%c2, %n) : (i64, index) -> tensor<?xf32>
+  %lb = arith.constant 1 : index
+  %ub = arith.constant 4 : index
+  %st = arith.constant 1 : index
+  %r:3 = scf.for %t = %lb to %ub step %st iter_args(%w = %w0, %m = %m0, %v = %v0)
+      -> (tensor<?xf32>, tensor<?xf32>, tensor<?xf32>) {
+    %t64 = arith.index_cast %t : index to i64
+    %k = arith.addi %t64, %c10 : i64
+    %g = func.call @gen(%k, %n) : (i64, index) -> tensor<?xf32>
+    %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t64
+        {lr = 1.0e-2 : f32, beta1 = 0.85 : f32, epsilon = 1.0e-4 : f32,
+         weight_decay = 0.02 : f32, decoupled_weight_decay = false,
+         epsilon_inside_sqrt = true} : tensor<?xf32>
+    scf.yield %w1, %m1, %v1 : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>
+  }
+  call @print(%r#0) : (tensor<?xf32>) -> ()
+  call @print(%r#1) : (tensor<?xf32>) -> ()
+  call @print(%r#2) : (tensor<?xf32>) -> ()
+  return
+}
+
+/// AdamW without bias correction, three steps.
+func.func @adamw_no_bias_correction() {
+  %n = arith.constant 300 : index
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c2 = arith.constant 2 : i64
+  %c10 = arith.constant 10 : i64
+  %w0 = call @gen(%c0, %n) : (i64, index) -> tensor<?xf32>
+  %m0 = call @gen(%c1, %n) : (i64, index) -> tensor<?xf32>
+  %v0 = call @gen_nonneg(%c2, %n) : (i64, index) -> tensor<?xf32>
+  %lb = arith.constant 1 : index
+  %ub = arith.constant 4 : index
+  %st = arith.constant 1 : index
+  %r:3 = scf.for %t = %lb to %ub step %st iter_args(%w = %w0, %m = %m0, %v = %v0)
+      -> (tensor<?xf32>, tensor<?xf32>, tensor<?xf32>) {
+    %t64 = arith.index_cast %t : index to i64
+    %k = arith.addi %t64, %c10 : i64
+    %g = func.call @gen(%k, %n) : (i64, index) -> tensor<?xf32>
+    %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t64
+        {lr = 5.0e-3 : f32, weight_decay = 0.1 : f32, bias_correction = false}
+        : tensor<?xf32>
+    scf.yield %w1, %m1, %v1 : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>
   }
   call @print(%r#0) : (tensor<?xf32>) -> ()
   call @print(%r#1) : (tensor<?xf32>) -> ()

@@ -203,13 +203,18 @@ struct Options {
 //===----------------------------------------------------------------------===//
 
 /// Step t (1-based) of AdamW with quantized w (input), g (input), m' and v'
-/// (outputs), in the f32 operation order of the op's specification.
+/// (outputs), in the f32 operation order of the op's specification. The
+/// flags of the op: --bias-correction=0, --eps-inside-sqrt=1 and
+/// --decoupled=0 (L2 decay: wd * w added to the gradient).
 void adamStep(std::vector<float> &w, const std::vector<float> &g,
               std::vector<float> &m, std::vector<float> &v, int64_t t,
               const Options &o) {
   const float lr = o.num("lr", 1e-3), beta1 = o.num("beta1", 0.9),
               beta2 = o.num("beta2", 0.999), eps = o.num("eps", 1e-8),
               wd = o.num("wd", 0.0);
+  const bool biasCorrection = o.num("bias-correction", 1) != 0,
+             epsInside = o.num("eps-inside-sqrt", 0) != 0,
+             decoupled = o.num("decoupled", 1) != 0;
   Quantizer qw = o.quant("qw"), qg = o.quant("qg"), qm = o.quant("qm"),
             qv = o.quant("qv");
   const float bc1 = 1.0f - std::pow(beta1, static_cast<float>(t));
@@ -217,12 +222,15 @@ void adamStep(std::vector<float> &w, const std::vector<float> &g,
   for (size_t i = 0; i < w.size(); ++i) {
     float wi = quantize(qw, w[i], i, t);
     float gi = quantize(qg, g[i], i, t);
+    if (!decoupled && wd != 0.0f)
+      gi = gi + wd * wi;
     float mi = beta1 * m[i] + (1.0f - beta1) * gi;
     float vi = beta2 * v[i] + (1.0f - beta2) * (gi * gi);
-    float mHat = mi / bc1;
-    float vHat = vi / bc2;
-    float wNew = wi - lr * (mHat / (std::sqrt(vHat) + eps));
-    if (wd != 0.0f)
+    float mHat = biasCorrection ? mi / bc1 : mi;
+    float vHat = biasCorrection ? vi / bc2 : vi;
+    float denom = epsInside ? std::sqrt(vHat + eps) : std::sqrt(vHat) + eps;
+    float wNew = wi - lr * (mHat / denom);
+    if (decoupled && wd != 0.0f)
       wNew = wNew - (lr * wd) * wi;
     w[i] = wNew;
     m[i] = quantize(qm, mi, i, t);

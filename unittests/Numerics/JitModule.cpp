@@ -132,3 +132,15 @@ void qopt_test::freeResult(const MemRef1D &result, const void *argument) {
   if (result.basePtr != argument)
     std::free(result.basePtr);
 }
+
+bool JitModule::lookupNumbered(const std::string &prefix, size_t count,
+                               std::vector<void *> &entries,
+                               std::string &error) const {
+  for (size_t i = 0; i < count; ++i) {
+    void *entry = lookupCInterface(prefix + std::to_string(i), error);
+    if (!entry)
+      return false;
+    entries.push_back(entry);
+  }
+  return true;
+}

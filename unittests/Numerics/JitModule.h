@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mlir {
 class ExecutionEngine;
@@ -54,6 +55,11 @@ public:
   /// The `_mlir_ciface_` wrapper of the function `name` (which must carry
   /// `llvm.emit_c_interface`), or null with the reason in `error`.
   void *lookupCInterface(const std::string &name, std::string &error) const;
+
+  /// The C interfaces of the functions `prefix`0 .. `prefix`(count-1), in
+  /// order; false with the reason in `error` when one is missing.
+  bool lookupNumbered(const std::string &prefix, size_t count,
+                      std::vector<void *> &entries, std::string &error) const;
 
 private:
   JitModule() = default;

@@ -51,12 +51,9 @@ QuantizeKernels::compile(const std::vector<KernelSpec> &specs,
   if (!kernels->jit)
     return nullptr;
   kernels->specs = specs;
-  for (size_t i = 0; i < specs.size(); ++i) {
-    void *entry = kernels->jit->lookupCInterface(kernelName(i), error);
-    if (!entry)
-      return nullptr;
-    kernels->entryPoints.push_back(entry);
-  }
+  if (!kernels->jit->lookupNumbered("quantize_", specs.size(),
+                                    kernels->entryPoints, error))
+    return nullptr;
   return kernels;
 }
 

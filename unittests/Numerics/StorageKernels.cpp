@@ -67,12 +67,9 @@ StorageKernels::compile(const std::vector<StorageSpec> &specs,
   if (!kernels->jit)
     return nullptr;
   kernels->specs = specs;
-  for (size_t i = 0; i < specs.size(); ++i) {
-    void *entry = kernels->jit->lookupCInterface(kernelName(i), error);
-    if (!entry)
-      return nullptr;
-    kernels->entryPoints.push_back(entry);
-  }
+  if (!kernels->jit->lookupNumbered("storage_", specs.size(),
+                                    kernels->entryPoints, error))
+    return nullptr;
   return kernels;
 }
 

@@ -61,19 +61,27 @@ struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
     float beta2 = op.getBeta2().convertToFloat();
     float lr = op.getLr().convertToFloat();
     float weightDecay = op.getWeightDecay().convertToFloat();
+    bool decoupled = op.getDecoupledWeightDecay();
+    bool epsInside = op.getEpsilonInsideSqrt();
     Value cBeta1 = cst(beta1), cBeta2 = cst(beta2);
     Value cOneMinusBeta1 = cst(1.0f - beta1),
           cOneMinusBeta2 = cst(1.0f - beta2);
     Value cLr = cst(lr), cEps = cst(op.getEpsilon().convertToFloat());
-    Value cLrWd = weightDecay != 0.0f ? cst(lr * weightDecay) : Value();
+    // Decoupled decay subtracts lr * wd * w; L2 decay adds wd * w to g.
+    Value cLrWd =
+        decoupled && weightDecay != 0.0f ? cst(lr * weightDecay) : Value();
+    Value cL2 = !decoupled && weightDecay != 0.0f ? cst(weightDecay) : Value();
 
     // Bias corrections 1 - beta^step, once per step.
-    Value one = cst(1.0f);
-    Value stepF = arith::SIToFPOp::create(b, f32, adaptor.getStep());
-    Value bc1 =
-        arith::SubFOp::create(b, one, math::PowFOp::create(b, cBeta1, stepF));
-    Value bc2 =
-        arith::SubFOp::create(b, one, math::PowFOp::create(b, cBeta2, stepF));
+    Value bc1, bc2;
+    if (op.getBiasCorrection()) {
+      Value one = cst(1.0f);
+      Value stepF = arith::SIToFPOp::create(b, f32, adaptor.getStep());
+      bc1 =
+          arith::SubFOp::create(b, one, math::PowFOp::create(b, cBeta1, stepF));
+      bc2 =
+          arith::SubFOp::create(b, one, math::PowFOp::create(b, cBeta2, stepF));
+    }
 
     // States in narrow storage are read and written in their containers.
     FusedLoopOperands plan = boundary.planLoop(
@@ -105,11 +113,15 @@ struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
           auto div = [&](Value x, Value y) -> Value {
             return arith::DivFOp::create(bb, x, y);
           };
-          Value m1 = add(mul(cBeta1, mq), mul(cOneMinusBeta1, gq));
-          Value v1 = add(mul(cBeta2, vq), mul(cOneMinusBeta2, mul(gq, gq)));
-          Value mHat = div(m1, bc1);
-          Value vHat = div(v1, bc2);
-          Value denom = add(math::SqrtOp::create(bb, vHat), cEps);
+          // L2 regularisation: the decay joins the gradient.
+          Value ge = cL2 ? add(gq, mul(cL2, wq)) : gq;
+          Value m1 = add(mul(cBeta1, mq), mul(cOneMinusBeta1, ge));
+          Value v1 = add(mul(cBeta2, vq), mul(cOneMinusBeta2, mul(ge, ge)));
+          Value mHat = bc1 ? div(m1, bc1) : m1;
+          Value vHat = bc2 ? div(v1, bc2) : v1;
+          Value denom =
+              epsInside ? math::SqrtOp::create(bb, add(vHat, cEps)).getResult()
+                        : add(math::SqrtOp::create(bb, vHat), cEps);
           Value w1 = sub(wq, mul(cLr, div(mHat, denom)));
           // Decoupled decay on the old weight; absent for plain Adam.
           if (cLrWd)

@@ -234,8 +234,10 @@ BoundaryQuantization::planLoop(ValueRange inputs,
 
 Value BoundaryQuantization::apply(ImplicitLocOpBuilder &bb,
                                   const FusedQuantize &fused, Value value) {
+  // A decoded operand only feeds the update's arithmetic, which quiets any
+  // NaN: the decode need not.
   if (fused.decodes)
-    return emitDecodeScalar(bb, value, *fused.storage);
+    return emitDecodeScalar(bb, value, *fused.storage, /*quietNaN=*/false);
   if (!fused.format)
     return value;
   Value randomBits;

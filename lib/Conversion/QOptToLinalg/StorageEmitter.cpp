@@ -48,6 +48,19 @@ Value mlir::qopt::emitEncodeScalar(ImplicitLocOpBuilder &b, Value value,
   IntBuilder ib{b};
   const unsigned e = layout.expBits, m = layout.manBits;
   Value bits = arith::BitcastOp::create(b, b.getI32Type(), value);
+  unsigned width = container.getIntOrFloatBitWidth();
+  auto toContainer = [&](Value code) {
+    Value narrow =
+        arith::TruncIOp::create(b, b.getIntegerType(width), code).getResult();
+    if (isa<FloatType>(container))
+      narrow = arith::BitcastOp::create(b, container, narrow);
+    return narrow;
+  };
+  // With f32's exponent and a mantissa bit to hold the quiet bit, the code
+  // is the top bits of the pattern, sign, infinity and (qopt's canonical
+  // quiet) NaN included: one shift.
+  if (e == 8 && m >= 1)
+    return toContainer(ib.shr(bits, 23 - m));
   Value abs = ib.band(bits, ib.c32(0x7fffffffu));
   Value code;
   if (e == 8) {
@@ -71,17 +84,11 @@ Value mlir::qopt::emitEncodeScalar(ImplicitLocOpBuilder &b, Value value,
   code = ib.select(ib.cmp(P::ugt, abs, kInfBits), nanCode(layout), code);
   // The sign goes right above the magnitude.
   Value sign = ib.shl(ib.shr(bits, 31), e + m);
-  code = ib.bor(code, sign);
-  unsigned width = container.getIntOrFloatBitWidth();
-  Value narrow =
-      arith::TruncIOp::create(b, b.getIntegerType(width), code).getResult();
-  if (isa<FloatType>(container))
-    narrow = arith::BitcastOp::create(b, container, narrow);
-  return narrow;
+  return toContainer(ib.bor(code, sign));
 }
 
 Value mlir::qopt::emitDecodeScalar(ImplicitLocOpBuilder &b, Value code,
-                                   const StorageLayout &layout) {
+                                   const StorageLayout &layout, bool quietNaN) {
   using P = arith::CmpIPredicate;
   IntBuilder ib{b};
   const unsigned e = layout.expBits, m = layout.manBits;
@@ -90,6 +97,18 @@ Value mlir::qopt::emitDecodeScalar(ImplicitLocOpBuilder &b, Value code,
   if (isa<FloatType>(container))
     code = arith::BitcastOp::create(b, b.getIntegerType(width), code);
   Value wide = arith::ExtUIOp::create(b, b.getI32Type(), code);
+  // f32's exponent: the code is the top bits of the pattern, sign included.
+  if (e == 8 && !layout.hasNaNFlag()) {
+    Value bits = ib.shl(wide, 23 - m);
+    if (quietNaN) {
+      // Any NaN (a signalling one written by another program too) becomes
+      // the quiet NaN of its sign.
+      Value abs = ib.band(bits, ib.c32(0x7fffffffu));
+      Value nan = ib.bor(ib.band(bits, ib.c32(0x80000000u)), ib.c32(kQuietNaN));
+      bits = ib.select(ib.cmp(P::ugt, abs, kInfBits), nan, bits);
+    }
+    return arith::BitcastOp::create(b, b.getF32Type(), bits);
+  }
   const uint32_t magnitudeMask = (1u << (e + m)) - 1u;
   Value magnitude = ib.band(wide, ib.c32(magnitudeMask));
   Value sign = ib.shl(ib.band(ib.shr(wide, e + m), ib.c32(1)), 31);

@@ -51,6 +51,42 @@ func.func @adamw(%w: tensor<64xf32>, %g: tensor<64xf32>,
 
 // -----
 
+/// L2 decay (decoupled_weight_decay = false): wd * w joins the gradient
+/// before both moments, and w' has no decay term. epsilon_inside_sqrt adds
+/// epsilon to v_hat under the square root. bias_correction = false: no
+/// power of the betas, m' and v' are used as they are.
+
+// CHECK-LABEL: func.func @adam_variants
+// CHECK-NOT: math.powf
+// CHECK: linalg.generic
+// CHECK-NEXT: ^bb0(%[[GI:[^:]*]]: f32, %[[WI:[^:]*]]: f32, %[[MI:[^:]*]]: f32, %[[VI:[^:]*]]: f32):
+// CHECK-NEXT: %[[DECAY:.*]] = arith.mulf %{{.*}}, %[[WI]] : f32
+// CHECK-NEXT: %[[GE:.*]] = arith.addf %[[GI]], %[[DECAY]] : f32
+// CHECK-NEXT: arith.mulf %{{.*}}, %[[MI]] : f32
+// CHECK-NEXT: arith.mulf %{{.*}}, %[[GE]] : f32
+// CHECK-NEXT: %[[M1:.*]] = arith.addf
+// CHECK-NEXT: arith.mulf %{{.*}}, %[[VI]] : f32
+// CHECK-NEXT: %[[G2:.*]] = arith.mulf %[[GE]], %[[GE]] : f32
+// CHECK-NEXT: arith.mulf %{{.*}}, %[[G2]] : f32
+// CHECK-NEXT: %[[V1:.*]] = arith.addf
+// CHECK-NEXT: %[[VE:.*]] = arith.addf %[[V1]], %{{.*}} : f32
+// CHECK-NEXT: %[[D:.*]] = math.sqrt %[[VE]] : f32
+// CHECK-NEXT: %[[Q:.*]] = arith.divf %[[M1]], %[[D]] : f32
+// CHECK-NEXT: %[[STEP:.*]] = arith.mulf %{{.*}}, %[[Q]] : f32
+// CHECK-NEXT: %[[WN:.*]] = arith.subf %[[WI]], %[[STEP]] : f32
+// CHECK-NEXT: linalg.yield %[[WN]], %[[M1]], %[[V1]] : f32, f32, f32
+func.func @adam_variants(%w: tensor<64xf32>, %g: tensor<64xf32>,
+                         %m: tensor<64xf32>, %v: tensor<64xf32>, %t: i64)
+    -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) {
+  %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t
+      {lr = 1.0e-3 : f32, weight_decay = 0.1 : f32,
+       decoupled_weight_decay = false, epsilon_inside_sqrt = true,
+       bias_correction = false} : tensor<64xf32>
+  return %w1, %m1, %v1 : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
+}
+
+// -----
+
 /// The four quantization points fused: the quantize ops on w and g (inputs)
 /// and on m' and v' (results) disappear into the one generic, which reads
 /// the unquantized w, g, m, v once and yields the rounded w', m', v'. The

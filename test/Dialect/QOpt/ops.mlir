@@ -74,6 +74,11 @@ func.func @adam_update(%w: tensor<16xf32>, %g: tensor<16xf32>, %m: tensor<16xf32
   %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t {lr = 1.0e-3 : f32} : tensor<16xf32>
   // CHECK: qopt.adam_update %[[W]], %[[G]], %[[M]], %[[V]], %[[T]] {beta1 = 8.000000e-01 : f32, beta2 = 0.000000e+00 : f32, epsilon = 9.99999997E-7 : f32, lr = 0.000000e+00 : f32, weight_decay = 0.00999999977 : f32} : tensor<16xf32>
   %w2, %m2, %v2 = qopt.adam_update %w, %g, %m, %v, %t {lr = 0.0 : f32, beta1 = 0.8 : f32, beta2 = 0.0 : f32, epsilon = 1.0e-6 : f32, weight_decay = 1.0e-2 : f32} : tensor<16xf32>
+  /// The variant flags print when they differ from their defaults.
+  // CHECK: qopt.adam_update %[[W]], %[[G]], %[[M]], %[[V]], %[[T]] {bias_correction = false, decoupled_weight_decay = false, epsilon_inside_sqrt = true, lr = 1.000000e-03 : f32, weight_decay = 0.00999999977 : f32} : tensor<16xf32>
+  %w3, %m3, %v3 = qopt.adam_update %w, %g, %m, %v, %t {lr = 1.0e-3 : f32, weight_decay = 1.0e-2 : f32, bias_correction = false, epsilon_inside_sqrt = true, decoupled_weight_decay = false} : tensor<16xf32>
+  // CHECK: qopt.adam_update %[[W]], %[[G]], %[[M]], %[[V]], %[[T]] {lr = 1.000000e-03 : f32} : tensor<16xf32>
+  %w4, %m4, %v4 = qopt.adam_update %w, %g, %m, %v, %t {lr = 1.0e-3 : f32, bias_correction = true, epsilon_inside_sqrt = false, decoupled_weight_decay = true} : tensor<16xf32>
   return %w1, %m2, %v1 : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
 }
 

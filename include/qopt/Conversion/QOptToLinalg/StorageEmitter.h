@@ -24,14 +24,17 @@
 namespace mlir {
 namespace qopt {
 
-/// Returns the code of `value` (f32), which must be a value of `layout`, as
-/// a scalar of `container` (a native float type or i8/i16).
+/// Returns the code of `value` (f32), which must be a value of `layout` with
+/// NaN as qopt.quantize produces it (the quiet NaN of its sign), as a scalar
+/// of `container` (a native float type or i8/i16).
 Value emitEncodeScalar(ImplicitLocOpBuilder &b, Value value,
                        const StorageLayout &layout, Type container);
 
 /// Returns the f32 value of `code`, a scalar of a container in `layout`.
+/// NaN codes give a NaN of the code's sign, quiet unless `quietNaN` is false
+/// (for values that only feed arithmetic, which quiets NaN anyway).
 Value emitDecodeScalar(ImplicitLocOpBuilder &b, Value code,
-                       const StorageLayout &layout);
+                       const StorageLayout &layout, bool quietNaN = true);
 
 } // namespace qopt
 } // namespace mlir

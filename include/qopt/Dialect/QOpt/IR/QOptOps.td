@@ -196,6 +196,18 @@ def QOpt_AdamUpdateOp : QOpt_OptimizerOp<"adam_update", [
     (default 0) must be finite and non-negative. `step` must be at least 1 at
     run time (step 0 divides by zero in the bias correction).
 
+    Three flags select the variants that frameworks implement (the defaults
+    give the formulas above):
+
+    * `bias_correction` (default true): false uses `m_hat = m'` and
+      `v_hat = v'` (no division; `step` is then not read);
+    * `epsilon_inside_sqrt` (default false): true divides by
+      `sqrt(v_hat + epsilon)` instead of `sqrt(v_hat) + epsilon`;
+    * `decoupled_weight_decay` (default true): false is Adam's L2
+      regularisation, the decay added to the gradient before the moments,
+      `g~ = g + weight_decay * w`, with `g~` in place of `g` in `m'` and `v'`
+      and no decay term in `w'`.
+
     Quantization of the training step is expressed around the op: a
     `qopt.quantize` on `g` (component `grad`) and on the results `m'`, `v'`
     (components `first_moment`, `second_moment`); the op itself computes in
@@ -206,6 +218,10 @@ def QOpt_AdamUpdateOp : QOpt_OptimizerOp<"adam_update", [
     ```mlir
     %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %step
         {lr = 1.0e-3 : f32, beta2 = 0.99 : f32} : tensor<128xf32>
+    // torch.optim.Adam(weight_decay=0.01): L2 regularisation.
+    %w2, %m2, %v2 = qopt.adam_update %w, %g, %m, %v, %step
+        {lr = 1.0e-3 : f32, weight_decay = 0.01 : f32,
+         decoupled_weight_decay = false} : tensor<128xf32>
     ```
   }];
   let arguments = (ins
@@ -218,7 +234,10 @@ def QOpt_AdamUpdateOp : QOpt_OptimizerOp<"adam_update", [
     DefaultValuedAttr<F32Attr, "0.9f">:$beta1,
     DefaultValuedAttr<F32Attr, "0.999f">:$beta2,
     DefaultValuedAttr<F32Attr, "1.0e-8f">:$epsilon,
-    DefaultValuedAttr<F32Attr, "0.0f">:$weight_decay
+    DefaultValuedAttr<F32Attr, "0.0f">:$weight_decay,
+    DefaultValuedAttr<BoolAttr, "true">:$bias_correction,
+    DefaultValuedAttr<BoolAttr, "false">:$epsilon_inside_sqrt,
+    DefaultValuedAttr<BoolAttr, "true">:$decoupled_weight_decay
   );
   let results = (outs
     QOpt_F32Tensor:$new_weight,

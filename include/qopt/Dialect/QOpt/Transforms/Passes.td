@@ -12,6 +12,134 @@
 include "mlir/Pass/PassBase.td"
 
 //===----------------------------------------------------------------------===//
+// RaiseOptimizersPass
+//===----------------------------------------------------------------------===//
+
+def RaiseOptimizersPass : Pass<"qopt-raise-optimizers"> {
+  let summary = "recognise Adam/AdamW and Muon steps exported by frameworks "
+                "and rewrite them to qopt.adam_update / qopt.muon_update";
+  let description = [{
+    Frameworks export an optimizer step as plain elementwise code on
+    tensors (torch -> linalg, JAX/optax -> StableHLO -> linalg): the qopt
+    passes that quantize a step (`--qopt-insert-quantization`,
+    `--qopt-assign-precision`, `--qopt-narrow-storage`) only see
+    `qopt.adam_update` and `qopt.muon_update`. This pass finds such steps
+    and rewrites each to the qopt op with equivalent attributes.
+
+    Recognition is by value, not by the shape of the code: for a candidate
+    new weight the pass builds the polynomial each element computes, through
+    any mix of elementwise `linalg` ops (one fused `linalg.generic` or
+    several, `linalg.map`, named elementwise ops, broadcasts of 0-d
+    tensors), `arith` / `math` ops on tensors and scalar code (0-d tensors,
+    `tensor.extract`), in a normal form (sums and products expanded,
+    divisions as reciprocals, `sqrt(a / b) = sqrt(a) / sqrt(b)`, constants
+    folded). It reads the hyper-parameters off it and compares it with the
+    op's formula built from them. So `m + (1 - b1) (g - m)` (torch's `lerp`)
+    is `b1 m + (1 - b1) g`, torch's `sqrt(v) / sqrt(bc2) + eps` with the
+    step size `lr / bc1` is Adam's `m_hat / (sqrt(v_hat) + eps)`, optax's
+    `w + (-lr) (m_hat / (sqrt(v_hat + 0) + eps) + wd w)` is AdamW, and so on.
+
+    **Adam / AdamW** (anchor: the op computing the new weight `w'`; the new
+    moments `m'`, `v'` are tensors computed from the same inputs in the same
+    block, before it or by it):
+
+    * `m' = b1 m + (1 - b1) g` and `v' = b2 v + (1 - b2) g^2` (any
+      association, `g * g` or `powf(g, 2)`);
+    * bias correction: with `1 - b^t` from `math.powf(b, sitofp(t))` /
+      `uitofp` / `math.fpowi(b, t)` (the integer step `t`: a scalar, a 0-d
+      tensor read through `tensor.extract` or a broadcast, or integer code
+      in a linalg body, which is copied; sign- or zero-extended to i64), or
+      without (`bias_correction = false`);
+    * `epsilon` outside (`sqrt(v_hat) + eps`) or inside the square root
+      (`sqrt(v_hat + eps)`: `epsilon_inside_sqrt = true`);
+    * decoupled weight decay (`w' = w - lr d - lr wd w`, also written
+      `w (1 - lr wd) - lr d`) or L2 decay (`g + wd w` before the moments:
+      `decoupled_weight_decay = false`);
+    * every hyper-parameter a constant (after folding, so `1 - 0.999` written
+      as an `arith.subf` of constants is fine).
+
+    Without bias correction the code has no step; the raised op gets the
+    constant 1 (it does not read it). `--qopt-insert-quantization` with
+    stochastic rounding then needs the function's step as an argument
+    marked `qopt.step`, or every step draws the same random bits.
+
+    **Muon** (anchor: the op computing `W'`):
+
+    * `B' = mu B + G`, then `U = B'` or, Nesterov, `U = G + mu B'`;
+    * `X0 = U / (||U||_F + eps)`, the norm a sum of squares over all
+      elements (one reduction, or row sums then their sum; `x * x`,
+      `powf(x, 2)`, `powf(|x|, 2)`; `linalg.generic` or `linalg.reduce`),
+      its square root `math.sqrt` or `powf(., 0.5)`;
+    * an `scf.for` with constant bounds (`ns_steps` trips) carrying X:
+      `A = X X^T` (`linalg.matmul` with a transposed operand or
+      `linalg.transpose` / a transposing generic), `P = b A + c (A A)`,
+      `X = a X + P X` (a `linalg.matmul` accumulating onto `a X`, or a sum;
+      an optional `linalg.copy` back into the carried tensor), all products
+      into zero-filled tensors;
+    * for a tall weight (rows > cols) X0 and the result transposed (the
+      iteration on the wide matrix);
+    * `W' = W - k X - lr wd W`: `lr = k / sqrt(max(1, rows / cols))`
+      (whatever scale the exporter folded into `k`, the raised op computes
+      the same update).
+
+    Not raised (left exactly as they are): hyper-parameters that are not
+    constants (function arguments: attributes must be constants); a step
+    given as a float (torch's capturable `state_steps` tensor: an integer
+    step cannot be recovered exactly); a bias correction folded into
+    constants (the step is gone); both L2 and decoupled decay, or `eps`
+    both inside and outside the root; any other term (gradient clipping,
+    AMSGrad's `max`, Adafactor, ...); EMA-style Muon momentum
+    (`B' = mu B + (1 - mu) G`, not qopt's formula); a Newton-Schulz
+    iteration in another precision (bf16) or with other steps; shapes that
+    differ, dynamic shapes for Muon. The new state tensors must be tensors
+    of the same type computed at or before the anchor.
+
+    Constants are compared with a relative tolerance (`tolerance`, default
+    1e-4): an exporter that writes `1 - 0.999` as `1e-3` while `1 - 0.999f`
+    is 1.00005e-3 in f32 still matches, and so does a base of the bias
+    correction's power written with other digits than `beta`. The raised
+    op's attributes are read off the code (`beta1` from `m'`, `lr` from the
+    update, `weight_decay` from the coefficient of `w`), so it computes the
+    same numbers as the original up to rounding: bit for bit where the
+    original's arithmetic is in the order of the op's lowering, to about
+    1e-6 relative otherwise. The equivalence assumes the op's preconditions
+    (step at least 1; square roots of non-negative values).
+
+    The pass does not fold or clean up anything else: the ops of a raised
+    step that die are erased, all other IR is untouched. The patterns are
+    exposed apart from the pass (`populateRaiseOptimizersPatterns` in
+    `qopt/Dialect/QOpt/Transforms/RaiseOptimizers.h`).
+
+    Example (an optax-style AdamW step spread over generics, simplified):
+
+    ```mlir
+    // Before
+    %m1 = linalg.generic ... ins(%m, %g) { b1 * m + 0.1 * g } -> tensor<64xf32>
+    %v1 = linalg.generic ... ins(%v, %g) { b2 * v + 1.0e-3 * g * g }
+    %tf = arith.sitofp %t : i32 to f32
+    %bc1 = 1 - math.powf(0.9, %tf) ...    %bc2 = 1 - math.powf(0.999, %tf) ...
+    %w1 = linalg.generic ... ins(%w, %m1, %v1) {
+      w + (-1.0e-3) * (m1 / bc1 / (sqrt(v1 / bc2) + 1.0e-8) + 0.01 * w) }
+    // After
+    %t64 = arith.extsi %t : i32 to i64
+    %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t64
+        {lr = 1.000000e-03 : f32, weight_decay = 0.00999999977 : f32}
+        : tensor<64xf32>
+    ```
+  }];
+  let options = [
+    Option<"tolerance", "tolerance", "double", /*default=*/"1.0e-4",
+           "Relative tolerance with which constants are compared "
+           "(0 compares exactly)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::qopt::QOptDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // InsertQuantizationPass
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,304 @@
+#===- importer.py - a PyTorch training step as a qopt module -------------===#
+#
+# Part of the qopt project, under the Apache License v2.0 with LLVM
+# Exceptions. See LICENSE for license information.
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+#
+#===----------------------------------------------------------------------===#
+#
+# Traces forward and backward of a model and its loss with make_fx over
+# functorch.grad_and_value, lowers the aten graph to linalg on tensors
+# (ops.py) and wraps it in the @train_step of qopt-run's contract
+# (docs/Runner.md): parameters (qopt.init = the model's values), optimizer
+# state, images, one-hot labels, step; the update per parameter is
+# qopt.adam_update or qopt.muon_update; the loss is the first f32 result.
+#
+#===----------------------------------------------------------------------===#
+
+import math
+
+import functorch
+import torch
+import torch.fx.experimental.proxy_tensor as proxy_tensor
+import torch.utils._pytree as pytree
+from torch.fx.experimental.proxy_tensor import make_fx
+
+from . import ops
+from .emit import (Emitter, Labels, UnsupportedOp, Value, dense_hex,
+                   f32_literal, source_line, tensor_type)
+
+OPTIMIZERS = ("adam", "adamw", "muon")
+
+# Hyper-parameters and their defaults (PyTorch's for Adam/AdamW, qopt's
+# muon_update defaults for Muon; `lr` is Adam's, `muon_lr` Muon's).
+DEFAULTS = {
+    "adam": dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0),
+    "adamw": dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                  weight_decay=1e-2),
+    "muon": dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                 muon_lr=0.02, momentum=0.95, nesterov=True, ns_steps=5,
+                 muon_weight_decay=0.0),
+}
+
+
+def hyperparameters(optimizer, **overrides):
+    if optimizer not in OPTIMIZERS:
+        raise ValueError("unknown optimizer %r (one of %s)" %
+                         (optimizer, ", ".join(OPTIMIZERS)))
+    hp = dict(DEFAULTS[optimizer])
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key not in hp:
+            raise ValueError("unknown hyper-parameter %r for %s (known: %s)" %
+                             (key, optimizer, ", ".join(sorted(hp))))
+        hp[key] = value
+    if optimizer == "adam" and hp["weight_decay"] != 0:
+        raise ValueError("adam: qopt.adam_update's weight decay is decoupled "
+                         "(AdamW); use --optimizer adamw")
+    return hp
+
+
+class Trace:
+    """The traced step: graph, parameters and the shapes of the data."""
+
+    def __init__(self, graph, names, params, buffers, x, y):
+        self.graph = graph
+        self.names = names
+        self.params = params
+        self.buffers = buffers
+        self.x = x
+        self.y = y
+
+
+def trace(model, loss_fn, example_inputs):
+    """make_fx of grad_and_value(loss) over the model's parameters."""
+    x, y = example_inputs
+    if not isinstance(x, torch.Tensor) or x.dtype != torch.float32:
+        raise UnsupportedOp("the model's input must be an f32 tensor")
+    if not isinstance(y, torch.Tensor) or (
+            y.dtype != torch.int64 and y.dtype != torch.float32):
+        raise UnsupportedOp("the target must be class indices (int64) or "
+                            "an f32 tensor")
+    fmodel, params, buffers = functorch.make_functional_with_buffers(model)
+    names = [name for name, _ in model.named_parameters()]
+
+    def loss_of(params, buffers, x, y):
+        return loss_fn(fmodel(params, buffers, x), y)
+
+    step = functorch.grad_and_value(loss_of)
+    old = proxy_tensor.PythonKeyTracer.record_stack_traces
+    proxy_tensor.PythonKeyTracer.record_stack_traces = True
+    try:
+        graph = make_fx(step)(tuple(p.detach() for p in params),
+                              tuple(b.detach() for b in buffers), x, y)
+    finally:
+        proxy_tensor.PythonKeyTracer.record_stack_traces = old
+    return Trace(graph, names, [p.detach().clone() for p in params],
+                 [b.detach().clone() for b in buffers], x, y)
+
+
+def describe(node):
+    where = ops_source(node)
+    return "aten op %s%s" % (node.target, (" at " + where) if where else "")
+
+
+def ops_source(node):
+    line = source_line(node)
+    if line is None:
+        return None
+    return line
+
+
+class _Lowering:
+    """Lowers the traced graph into the body of @loss_and_grads."""
+
+    def __init__(self, tr):
+        self.tr = tr
+        self.e = Emitter()
+
+    def run(self, param_args, images, labels):
+        tr = self.tr
+        env = {}
+        placeholders = [n for n in tr.graph.graph.nodes if n.op == "placeholder"]
+        np_ = len(tr.params)
+        nb = len(tr.buffers)
+        if len(placeholders) != np_ + nb + 2:
+            raise UnsupportedOp("unexpected inputs of the traced graph")
+        e = self.e
+        for node, arg in zip(placeholders[:np_], param_args):
+            env[node] = arg
+        for node, buf in zip(placeholders[np_:np_ + nb], tr.buffers):
+            env[node] = self.constant(buf)
+        x_node, y_node = placeholders[-2], placeholders[-1]
+        env[x_node] = e.reshape(images, list(tr.x.shape))
+        if tr.y.dtype == torch.int64:
+            env[y_node] = Labels(labels)
+        else:
+            env[y_node] = e.reshape(labels, list(tr.y.shape))
+        for node in tr.graph.graph.nodes:
+            if node.op in ("placeholder", "output"):
+                continue
+            env[node] = self.lower(node, env)
+        out = [n for n in tr.graph.graph.nodes if n.op == "output"][0]
+        flat = pytree.tree_flatten(out.args[0])[0]
+        if len(flat) != np_ + 1:
+            raise UnsupportedOp("unexpected outputs of the traced graph")
+        return [env[g] for g in flat[:-1]], env[flat[-1]]
+
+    def constant(self, tensor):
+        if tensor.dtype != torch.float32:
+            raise UnsupportedOp("a buffer of type %s" % tensor.dtype)
+        name = self.e.fresh("k")
+        self.e.emit("%s = arith.constant %s" % (name, dense_hex(tensor)))
+        return Value(name, list(tensor.shape))
+
+    def lower(self, node, env):
+        def value_of(a):
+            if isinstance(a, torch.fx.Node):
+                return env[a]
+            return a
+
+        if node.op == "get_attr":
+            return self.constant(getattr(self.tr.graph, node.target))
+        if node.op != "call_function":
+            raise UnsupportedOp("FX node %s (%s)" % (node.name, node.op))
+        import operator
+        if node.target is operator.getitem:
+            src, index = node.args
+            return env[src][index]
+        args = [pytree.tree_map(value_of, a) for a in node.args]
+        fn = ops.LOWERINGS.get(node.target)
+        meta = node.meta.get("tensor_meta")
+        if fn is None:
+            raise UnsupportedOp("unsupported %s" % describe(node))
+        for m in pytree.tree_flatten(meta)[0] if meta is not None else []:
+            if hasattr(m, "dtype") and m.dtype not in (torch.float32,):
+                raise UnsupportedOp("unsupported %s: result of type %s" %
+                                    (describe(node), m.dtype))
+        try:
+            return fn(self.e, node, args)
+        except UnsupportedOp as err:
+            raise UnsupportedOp("unsupported %s: %s" % (describe(node), err))
+
+
+def _attr(hp_value):
+    return "%s : f32" % f32_literal(hp_value)
+
+
+def export_training_step(model, loss_fn, example_inputs, optimizer="adam",
+                         **hyper):
+    """The MLIR text of one training step of `model` under `loss_fn`,
+    following qopt-run's contract. `example_inputs` = (inputs, target):
+    inputs an f32 batch, target class indices (int64, cross-entropy/NLL) or
+    an f32 tensor of the output's shape (MSE). Raises UnsupportedOp naming
+    the op and the model's line when an op has no lowering."""
+    hp = hyperparameters(optimizer, **hyper)
+    tr = trace(model, loss_fn, example_inputs)
+    x, y = tr.x, tr.y
+    batch = x.shape[0]
+    pixels = math.prod(x.shape[1:])
+    with torch.no_grad():
+        out = model(x)
+    if y.dtype == torch.int64:
+        if out.dim() != 2:
+            raise UnsupportedOp("class-index targets need (batch, classes) "
+                                "outputs")
+        classes = out.shape[1]
+    else:
+        if y.dim() != 2 or y.shape[0] != batch:
+            raise UnsupportedOp("an f32 target must be (batch, classes)")
+        classes = y.shape[1]
+    images = Value("%images", [batch, pixels])
+    labels = Value("%labels", [batch, classes])
+    param_args = [Value("%%p%d" % i, list(p.shape))
+                  for i, p in enumerate(tr.params)]
+
+    low = _Lowering(tr)
+    grads, loss = low.run(param_args, images, labels)
+    if not isinstance(loss, Value) or loss.shape != []:
+        raise UnsupportedOp("the loss is not a scalar")
+    e = low.e
+    loss_scalar = e.fresh("loss")
+    e.emit("%s = tensor.extract %s[] : tensor<f32>" % (loss_scalar, loss.name))
+
+    lines = []
+    lines.append("// Generated by qopt-import-torch from %s (optimizer %s)." %
+                 (type(model).__name__, optimizer))
+    lines.append("// Parameters: %s." % ", ".join(
+        "%s %s" % (n, "x".join(map(str, p.shape)))
+        for n, p in zip(tr.names, tr.params)))
+    lines.append("")
+    grad_types = [g.type for g in grads]
+    lag_args = ["%images: " + images.type, "%labels: " + labels.type] + \
+        ["%s: %s" % (p.name, p.type) for p in param_args]
+    lines.append("func.func private @loss_and_grads(%s)\n    -> (f32, %s) {" %
+                 (", ".join(lag_args), ", ".join(grad_types)))
+    lines.extend(e.lines)
+    lines.append("  return %s, %s : f32, %s" % (
+        loss_scalar, ", ".join(g.name for g in grads), ", ".join(grad_types)))
+    lines.append("}")
+    lines.append("")
+
+    # @train_step: state = parameters, then each parameter's optimizer state.
+    state_args = []
+    for i, (name, p) in enumerate(zip(tr.names, tr.params)):
+        state_args.append("%%p%d: %s {qopt.init = %s}" %
+                          (i, tensor_type(list(p.shape)), dense_hex(p)))
+    opt_state = []  # per parameter: list of state names
+    for i, p in enumerate(tr.params):
+        ty = tensor_type(list(p.shape))
+        if optimizer == "muon" and p.dim() == 2:
+            opt_state.append(["%%buf%d" % i])
+        else:
+            opt_state.append(["%%m%d" % i, "%%v%d" % i])
+        for s in opt_state[-1]:
+            state_args.append("%s: %s" % (s, ty))
+    data_args = ['%%images: %s {qopt.data = "images"}' % images.type,
+                 '%%labels: %s {qopt.data = "labels"}' % labels.type,
+                 "%step: i64 {qopt.step}"]
+    result_types = [tensor_type(list(p.shape)) for p in tr.params]
+    for i, p in enumerate(tr.params):
+        result_types += [tensor_type(list(p.shape))] * len(opt_state[i])
+    result_types.append("f32")
+    lines.append("func.func @train_step(%s)\n    -> (%s) {" % (
+        ",\n    ".join(state_args + data_args), ", ".join(result_types)))
+    gnames = ["%%g%d" % i for i in range(len(grads))]
+    lines.append("  %%loss, %s = func.call @loss_and_grads(%s) : (%s) -> "
+                 "(f32, %s)" % (
+                     ", ".join(gnames),
+                     ", ".join(["%images", "%labels"] +
+                               [p.name for p in param_args]),
+                     ", ".join([images.type, labels.type] +
+                               [p.type for p in param_args]),
+                     ", ".join(grad_types)))
+    new_params, new_state = [], []
+    for i, p in enumerate(tr.params):
+        ty = tensor_type(list(p.shape))
+        if len(opt_state[i]) == 1:
+            attrs = ("lr = %s, momentum = %s, nesterov = %s, ns_steps = %d : "
+                     "i64, weight_decay = %s" % (
+                         _attr(hp["muon_lr"]), _attr(hp["momentum"]),
+                         "true" if hp["nesterov"] else "false",
+                         int(hp["ns_steps"]),
+                         _attr(hp["muon_weight_decay"])))
+            lines.append("  %%nw%d, %%nbuf%d = qopt.muon_update %%p%d, %%g%d, "
+                         "%%buf%d {%s} : %s" % (i, i, i, i, i, attrs, ty))
+            new_params.append("%%nw%d" % i)
+            new_state.append("%%nbuf%d" % i)
+        else:
+            attrs = ("lr = %s, beta1 = %s, beta2 = %s, epsilon = %s, "
+                     "weight_decay = %s" % (
+                         _attr(hp["lr"]), _attr(hp["beta1"]),
+                         _attr(hp["beta2"]), _attr(hp["eps"]),
+                         _attr(hp["weight_decay"])))
+            lines.append("  %%nw%d, %%nm%d, %%nv%d = qopt.adam_update %%p%d, "
+                         "%%g%d, %%m%d, %%v%d, %%step {%s} : %s" %
+                         (i, i, i, i, i, i, i, attrs, ty))
+            new_params.append("%%nw%d" % i)
+            new_state += ["%%nm%d" % i, "%%nv%d" % i]
+    lines.append("  return %s : %s" % (
+        ", ".join(new_params + new_state + ["%loss"]),
+        ", ".join(result_types)))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
