@@ -605,7 +605,7 @@ def load_known(path):
                 if not line or line.startswith("#"):
                     continue
                 kind, _, pattern = line.partition("\t")
-                known.append((kind.strip(), re.compile(pattern.strip())))
+                known.append((kind.strip(), re.compile(pattern.strip(), re.S)))
     return known
 
 
