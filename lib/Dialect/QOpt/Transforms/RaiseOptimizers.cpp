@@ -700,8 +700,8 @@ static std::optional<NewtonSchulz> matchNewtonSchulz(scf::ForOp loop,
         ta.factors[0].atom->kind != Atom::Kind::Leaf ||
         taa.factors[0].atom->kind != Atom::Kind::Leaf)
       continue;
-    const Leaf &la = ea.getLeaf(ta.factors[0].atom->leaf);
-    const Leaf &laa = ea.getLeaf(taa.factors[0].atom->leaf);
+    const Leaf la = ea.getLeaf(ta.factors[0].atom->leaf);
+    const Leaf laa = ea.getLeaf(taa.factors[0].atom->leaf);
     if (la.scalar || la.transposed || laa.scalar || laa.transposed)
       continue;
     if (!isProduct(la.value, x, x, /*transposedRhs=*/true, ea) ||
@@ -833,7 +833,7 @@ static std::optional<MuonMatch> matchMuon(Operation *anchor, Value newWeight,
         tw.factors[0].atom->kind != Atom::Kind::Leaf ||
         tx.factors[0].atom->kind != Atom::Kind::Leaf)
       continue;
-    const Leaf &lw = ea.getLeaf(tw.factors[0].atom->leaf);
+    const Leaf lw = ea.getLeaf(tw.factors[0].atom->leaf);
     const Leaf lx = ea.getLeaf(tx.factors[0].atom->leaf);
     if (lw.scalar || lw.transposed || lx.scalar || lw.value.getType() != type)
       continue;
