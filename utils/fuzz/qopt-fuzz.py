@@ -519,6 +519,8 @@ class Finding:
         self.kind, self.flags, self.case = kind, flags, case
         detail = re.sub(r"\S*/tmp\w*\.mlir", "CASE.mlir", detail)
         site = crash_site(stderr) if stderr else ""
+        if kind == "crash" and not site and not detail.strip():
+            detail = "no stack trace (killed by a signal: out of memory?)"
         if site and kind != "verifier":
             detail = (detail + " | at " if detail and not detail.startswith(
                 "PLEASE") else "at ") + site
