@@ -75,8 +75,9 @@ static LogicalResult analyzeStorage(func::FuncOp func, unsigned i,
 
 /// The argument attributes the runner reads; any other `qopt.*` argument
 /// attribute is a typo or belongs to another tool, and is refused.
-static constexpr StringLiteral kArgAttrs[] = {
-    "qopt.init", "qopt.data", "qopt.step", "qopt.seed", "qopt.storage"};
+static constexpr StringLiteral kArgAttrs[] = {"qopt.init",    "qopt.data",
+                                              "qopt.step",    "qopt.seed",
+                                              "qopt.storage", "qopt.probe"};
 
 /// Checks the `qopt.*` attributes of argument `i` against its type.
 static LogicalResult checkArgumentAttributes(func::FuncOp func, unsigned i,
@@ -94,8 +95,8 @@ static LogicalResult checkArgumentAttributes(func::FuncOp func, unsigned i,
              << "qopt-run: argument #" << i << " of @" << func.getSymName()
              << " has the unknown attribute " << name
              << " (the runner reads qopt.init, qopt.data, qopt.step, "
-                "qopt.seed and qopt.storage)";
-    if (name == "qopt.step" || name == "qopt.seed") {
+                "qopt.seed, qopt.storage and qopt.probe)";
+    if (name == "qopt.step" || name == "qopt.seed" || name == "qopt.probe") {
       if (!type.isInteger(64))
         return func.emitError()
                << "qopt-run: argument #" << i << " of @" << func.getSymName()
@@ -143,7 +144,7 @@ LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
                             << " must have a single block ending in "
                                "func.return";
   FunctionType type = func.getFunctionType();
-  unsigned unmarkedI64 = 0, numStep = 0, numSeed = 0;
+  unsigned unmarkedI64 = 0, numStep = 0, numSeed = 0, numProbe = 0;
   std::optional<unsigned> images, labels;
   for (unsigned i = 0; i < type.getNumInputs(); ++i) {
     Type argType = type.getInput(i);
@@ -204,6 +205,9 @@ LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
     if (func.getArgAttr(i, "qopt.seed")) {
       signature.args.push_back(ArgKind::Seed);
       ++numSeed;
+    } else if (func.getArgAttr(i, "qopt.probe")) {
+      signature.args.push_back(ArgKind::Probe);
+      ++numProbe;
     } else {
       signature.args.push_back(ArgKind::Step);
       ++numStep;
@@ -215,6 +219,10 @@ LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
     return func.emitError() << "qopt-run: several i64 arguments; mark the "
                                "iteration with qopt.step and the seed with "
                                "qopt.seed";
+  if (numProbe > 1)
+    return func.emitError()
+           << "qopt-run: @" << func.getSymName() << " has " << numProbe
+           << " qopt.probe arguments; at most one is allowed";
   if (numStep > 1 || numSeed > 1)
     return func.emitError() << "qopt-run: @" << func.getSymName() << " has "
                             << (numStep > 1 ? numStep : numSeed)

@@ -14,7 +14,9 @@
 //    storage, --qopt-narrow-storage) is a tensor of the format's container
 //    (bf16, f16, an f8 type, i8 or i16) holding the format's codes;
 //  * an i64 argument marked `qopt.step` (or the only unmarked i64) receives
-//    the 1-based iteration, one marked `qopt.seed` the rounding seed;
+//    the 1-based iteration, one marked `qopt.seed` the rounding seed, one
+//    marked `qopt.probe` (added by the runner, MasterProbe.h) 1 on the
+//    iterations that evaluate at the master weights, else 0;
 //  * the first results are the new state, in the order of the state
 //    arguments, followed by f32 scalars, the first of which is the loss.
 // A state argument may carry `qopt.init`: a dense elements attribute, or
@@ -39,7 +41,7 @@
 
 namespace qoptrun {
 
-enum class ArgKind { State, Images, Labels, Step, Seed };
+enum class ArgKind { State, Images, Labels, Step, Seed, Probe };
 
 /// What each argument and result of a step function is.
 struct StepSignature {

@@ -20,6 +20,7 @@
 
 #include "Checkpoint.h"
 #include "IdxDataset.h"
+#include "MasterProbe.h"
 #include "TrainStep.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
@@ -143,6 +144,18 @@ static cl::opt<double> beta2Override(
     cl::desc("beta2 of every Adam update (0: keep the IR's); the theorem "
              "takes 1 - beta2 = Theta(1/T)"),
     cl::cat(runCategory));
+static cl::opt<int64_t> probeEvery(
+    "probe-every", cl::init(1),
+    cl::desc("Evaluate the loss and gradient norm at the master (unquantized) "
+             "weights at iteration 1, every N iterations after it and at the "
+             "last (CSV columns master_loss, master_grad_norm)"),
+    cl::cat(runCategory));
+static cl::opt<bool> errorBudget(
+    "error-budget", cl::init(false),
+    cl::desc("At each probe, measure per component the realized relative "
+             "quantization error (max, RMS) beside 2^-M, and count underflows "
+             "to zero and overflows"),
+    cl::cat(runCategory));
 static cl::opt<bool> printIR("print-ir", cl::init(false),
                              cl::desc("Print the step after the qopt passes"),
                              cl::cat(runCategory));
@@ -262,6 +275,10 @@ LogicalResult validateOptions() {
     refuse("seed") << "must be in [0, 4294967295] (it seeds a 32-bit "
                       "generator), got "
                    << seed << "\n";
+    return failure();
+  }
+  if (probeEvery < 1) {
+    refuse("probe-every") << "must be at least 1, got " << probeEvery << "\n";
     return failure();
   }
   if (evalEvery < 0) {
@@ -980,7 +997,6 @@ static int runMain(int argc, char **argv) {
     csv = OutputFile::open(csvFile, "CSV");
     if (!csv)
       return 1;
-    csv->os() << "iteration,loss,grad_norm,test_accuracy\n";
   }
   if (!finalStateFile.empty()) {
     finalState = OutputFile::open(finalStateFile, "final state");
@@ -1051,6 +1067,7 @@ static int runMain(int argc, char **argv) {
   addSeedAndStepArguments(step, stochastic, stochastic);
   if (failed(addGradientNormResult(step)))
     return 1;
+  unsigned gradNormIndex = step.getNumResults() - 1;
 
   // Hyper-parameter overrides, for sweeps that scale them with T.
   Builder builder(&context);
@@ -1097,6 +1114,13 @@ static int runMain(int argc, char **argv) {
 
   if (storage == "narrow" && !components->empty() &&
       (failed(applyNarrowStorage(*module)) || failed(verify(*module))))
+    return 1;
+
+  // The evaluation at the master weights (and the error budget), compiled
+  // into the step behind its qopt.probe argument.
+  ProbeLayout probe;
+  if (failed(addMasterProbe(step, numWrittenState, errorBudget, probe)) ||
+      failed(verify(*module)))
     return 1;
 
   StepSignature signature, evalSignature;
@@ -1330,8 +1354,8 @@ static int runMain(int argc, char **argv) {
   // The qopt.* argument markers have served; LLVM would warn about them.
   module->walk([](func::FuncOp func) {
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
-      for (StringRef name :
-           {"qopt.init", "qopt.data", "qopt.seed", "qopt.step", "qopt.storage"})
+      for (StringRef name : {"qopt.init", "qopt.data", "qopt.seed", "qopt.step",
+                             "qopt.storage", "qopt.probe"})
         func.removeArgAttr(i, name);
   });
   FunctionType stepType = step.getFunctionType();
@@ -1477,7 +1501,25 @@ static int runMain(int argc, char **argv) {
 
   ResultLayout layout = ResultLayout::get(stepType);
   std::vector<uint8_t> resultStorage(layout.size);
-  unsigned gradNormIndex = stepType.getNumResults() - 1;
+  if (csv) {
+    csv->os() << "iteration,loss,grad_norm,test_accuracy,master_loss,"
+                 "master_grad_norm";
+    for (const BudgetComponent &c : probe.budget)
+      for (StringRef column :
+           {"_rel_max", "_rel_rms", "_unit", "_underflow", "_overflow"})
+        csv->os() << ',' << c.shortName << column;
+    csv->os() << '\n';
+  }
+  // Averages over the probes (the theorems bound an average over t).
+  int64_t probes = 0;
+  double masterLossSum = 0, masterGradNormSum = 0;
+  float masterLoss = NAN, masterGradNorm = NAN;
+  // Per budget component: the largest error seen and the totals of the
+  // values outside the model.
+  std::vector<double> budgetMax(probe.budget.size(), 0.0);
+  std::vector<double> budgetUnder(probe.budget.size(), 0.0);
+  std::vector<double> budgetOver(probe.budget.size(), 0.0);
+  int64_t probeValue = 0;
   int64_t firstIteration = resumed ? resumed->iteration + 1 : 1;
   int64_t stepValue = 0;
   float loss = NAN, gradNorm = NAN;
@@ -1487,6 +1529,9 @@ static int runMain(int argc, char **argv) {
   for (int64_t iteration = firstIteration; iteration <= iterations;
        ++iteration) {
     stepValue = iteration;
+    bool probeNow =
+        (iteration - 1) % probeEvery == 0 || iteration == iterations;
+    probeValue = probeNow ? 1 : 0;
     MemRefDescriptor *images = nullptr, *labels = nullptr;
     std::vector<void *> packed;
     for (unsigned i = 0; i < signature.args.size(); ++i) {
@@ -1496,6 +1541,9 @@ static int runMain(int argc, char **argv) {
         continue;
       case ArgKind::Seed:
         packed.push_back(&seedValue);
+        continue;
+      case ArgKind::Probe:
+        packed.push_back(&probeValue);
         continue;
       case ArgKind::Images:
         images = &args[i];
@@ -1525,6 +1573,31 @@ static int runMain(int argc, char **argv) {
       return 1;
     loss = layout.readScalar(resultStorage.data(), numState);
     gradNorm = layout.readScalar(resultStorage.data(), gradNormIndex);
+    if (probeNow) {
+      masterLoss = layout.readScalar(resultStorage.data(), probe.masterLoss);
+      masterGradNorm =
+          layout.readScalar(resultStorage.data(), probe.masterGradNorm);
+      masterLossSum += masterLoss;
+      masterGradNormSum += masterGradNorm;
+      ++probes;
+      for (unsigned c = 0; c < probe.budget.size(); ++c) {
+        const BudgetComponent &b = probe.budget[c];
+        float under = layout.readScalar(resultStorage.data(), b.underflows);
+        float over = layout.readScalar(resultStorage.data(), b.overflows);
+        budgetMax[c] = std::max<double>(
+            budgetMax[c], layout.readScalar(resultStorage.data(), b.relMax));
+        // Values outside the relative-error model are reported when they
+        // first happen.
+        if ((under > 0 && budgetUnder[c] == 0) ||
+            (over > 0 && budgetOver[c] == 0))
+          llvm::errs() << llvm::format(
+              "qopt-run: iteration %lld: %s: %.0f values underflowed to zero, "
+              "%.0f overflowed (outside the relative-error model)\n",
+              (long long)iteration, b.name.c_str(), under, over);
+        budgetUnder[c] += under;
+        budgetOver[c] += over;
+      }
+    }
 
     bool evalNow = evaluate && needsData &&
                    ((evalEvery > 0 && iteration % evalEvery == 0) ||
@@ -1540,6 +1613,31 @@ static int runMain(int argc, char **argv) {
                 << llvm::format("%.9g", gradNorm) << ',';
       if (evalNow)
         csv->os() << llvm::format("%.6f", accuracy);
+      csv->os() << ',';
+      if (probeNow)
+        csv->os() << llvm::format("%.9g", masterLoss) << ','
+                  << llvm::format("%.9g", masterGradNorm);
+      else
+        csv->os() << ',';
+      for (const BudgetComponent &b : probe.budget) {
+        if (!probeNow) {
+          csv->os() << ",,,,,";
+          continue;
+        }
+        csv->os()
+            << ','
+            << llvm::format("%.6g",
+                            layout.readScalar(resultStorage.data(), b.relMax))
+            << ','
+            << llvm::format("%.6g",
+                            layout.readScalar(resultStorage.data(), b.relRms))
+            << ',' << llvm::format("%.6g", b.unit) << ','
+            << llvm::format("%.0f", layout.readScalar(resultStorage.data(),
+                                                      b.underflows))
+            << ','
+            << llvm::format("%.0f", layout.readScalar(resultStorage.data(),
+                                                      b.overflows));
+      }
       csv->os() << '\n';
       if (failed(csv->check()))
         return 1;
@@ -1589,7 +1687,20 @@ static int runMain(int argc, char **argv) {
                                gradNorm);
   if (!std::isnan(accuracy))
     llvm::outs() << llvm::format(" test_accuracy %.4f", accuracy);
+  llvm::outs() << llvm::format(" master_loss %.6g master_grad_norm %.6g",
+                               masterLoss, masterGradNorm);
   llvm::outs() << "\n";
+  for (unsigned c = 0; c < probe.budget.size(); ++c)
+    llvm::outs() << llvm::format(
+        "error budget %s: max relative error %.4g (2^-M = %.4g), "
+        "underflows %.0f, overflows %.0f\n",
+        probe.budget[c].name.c_str(), budgetMax[c], probe.budget[c].unit,
+        budgetUnder[c], budgetOver[c]);
+  if (probes > 0)
+    llvm::outs() << llvm::format(
+        "average over %lld probes: master_loss %.6g master_grad_norm %.6g\n",
+        (long long)probes, masterLossSum / double(probes),
+        masterGradNormSum / double(probes));
   return 0;
 }
 
