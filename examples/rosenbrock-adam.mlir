@@ -23,7 +23,9 @@
 
 /// One training step: loss and gradient at w = (x, y), then Adam. Returns
 /// the new weight, moments and the loss at w.
-func.func @train_step(%w: tensor<2xf32>, %m: tensor<2xf32>,
+func.func @train_step(
+    %w: tensor<2xf32> {qopt.init = dense<[-1.5, 2.0]> : tensor<2xf32>},
+    %m: tensor<2xf32>,
                       %v: tensor<2xf32>, %t: i64)
     -> (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, f32) {
   %c0 = arith.constant 0 : index

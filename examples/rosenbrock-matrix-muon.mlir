@@ -89,9 +89,16 @@ func.func private @rosenbrock(%w: tensor<8x8xf32>)
   return %loss, %grad : f32, tensor<8x8xf32>
 }
 
-/// One Muon step from W = 0.
+/// One Muon step. W starts at a seeded random point (qopt-run's "glorot":
+/// uniform in +-sqrt(6/16)), not at W = 0: from W = 0 the eight rows stay
+/// identical in exact arithmetic, the gradient and momentum stay rank one,
+/// and Newton-Schulz orthogonalises a single direction. Any rounding noise
+/// (stochastic rounding, even at 22 mantissa bits) breaks that symmetry,
+/// and the orthogonalisation lifts the noise directions to unit singular
+/// values, so f32 from W = 0 is a degenerate baseline that no quantized run
+/// matches (docs/Experiments.md gives the measurements).
 func.func @train_step(
-    %w: tensor<8x8xf32> {qopt.init = dense<0.0> : tensor<8x8xf32>},
+    %w: tensor<8x8xf32> {qopt.init = "glorot"},
     %b: tensor<8x8xf32>) -> (tensor<8x8xf32>, tensor<8x8xf32>, f32) {
   %loss, %g = func.call @rosenbrock(%w) : (tensor<8x8xf32>) -> (f32, tensor<8x8xf32>)
   %w1, %b1 = qopt.muon_update %w, %g, %b {lr = 2.0e-2 : f32} : tensor<8x8xf32>

@@ -25,7 +25,9 @@
 
 /// One training step: loss and gradient at W = [[x, y]], then Muon. Returns
 /// the new weight and momentum buffer and the loss at W.
-func.func @train_step(%w: tensor<1x2xf32>, %buf: tensor<1x2xf32>)
+func.func @train_step(
+    %w: tensor<1x2xf32> {qopt.init = dense<[[-1.5, 2.0]]> : tensor<1x2xf32>},
+    %buf: tensor<1x2xf32>)
     -> (tensor<1x2xf32>, tensor<1x2xf32>, f32) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
