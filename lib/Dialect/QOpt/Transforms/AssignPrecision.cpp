@@ -60,6 +60,9 @@ struct NativeFormat {
 
 /// The constants c, indexed by optimizer then component.
 using ConstantTable = double[2][4];
+/// Where each constant came from ("defaults", "calibration file 'F'",
+/// "option adam-c-grad"), for the remarks and the report.
+using SourceTable = std::string[2][4];
 
 /// What the policy decided for one op, kept for the report.
 struct Decision {
@@ -67,6 +70,7 @@ struct Decision {
   Component component;
   RoundingMode rounding;
   double c;
+  std::string source;  // where c came from
   double requiredBits; // log2(1/q)
   int theoryBits;      // before clamping
   FloatFormatAttr format;
@@ -166,7 +170,8 @@ static IntegerAttr lookupIntAttr(Operation *func, ModuleOp module,
 
 /// Reads the calibration file into `table`; entries it lacks are left alone.
 static LogicalResult readCalibration(ModuleOp module, StringRef path,
-                                     ConstantTable &table) {
+                                     ConstantTable &table,
+                                     SourceTable &sources) {
   std::string message;
   std::unique_ptr<llvm::MemoryBuffer> file = openInputFile(path, &message);
   if (!file)
@@ -182,6 +187,10 @@ static LogicalResult readCalibration(ModuleOp module, StringRef path,
     return module.emitError() << "malformed calibration file '" << path
                               << "': expected a JSON object at the top";
   for (const auto &[key, value] : *root) {
+    // Keys that start with "_" are notes (qopt-calibrate writes how it
+    // measured the constants there).
+    if (StringRef(key).starts_with("_"))
+      continue;
     Optimizer optimizer;
     if (key == "adam")
       optimizer = Optimizer::adam;
@@ -209,6 +218,8 @@ static LogicalResult readCalibration(ModuleOp module, StringRef path,
                << name.str() << " must be a finite number";
       table[static_cast<int>(optimizer)][static_cast<int>(*component)] =
           *number;
+      sources[static_cast<int>(optimizer)][static_cast<int>(*component)] =
+          ("calibration file '" + path + "'").str();
     }
   }
   return success();
@@ -227,6 +238,8 @@ struct AssignPrecisionPass
 private:
   /// The constants after defaults, calibration file and explicit options.
   LogicalResult resolveConstants(ConstantTable &table);
+  /// Where each constant of the table came from.
+  SourceTable constantSources;
   /// Chooses the format of `op`; records it in `decision`.
   FloatFormatAttr chooseFormat(QuantizeOp op, int64_t iterations,
                                unsigned minExpBits, const ConstantTable &table,
@@ -250,10 +263,13 @@ LogicalResult AssignPrecisionPass::resolveConstants(ConstantTable &table) {
       {&adamCWeight, &adamCGrad, &adamCFirstMoment, &adamCSecondMoment},
       {&muonCWeight, &muonCGrad, &muonCFirstMoment, nullptr}};
   for (int o = 0; o < 2; ++o)
-    for (int c = 0; c < 4; ++c)
+    for (int c = 0; c < 4; ++c) {
       table[o][c] = options[o][c] ? options[o][c]->getValue() : 0.0;
+      constantSources[o][c] = "the defaults";
+    }
   if (!calibrationFile.empty() &&
-      failed(readCalibration(getOperation(), calibrationFile, table)))
+      failed(readCalibration(getOperation(), calibrationFile, table,
+                             constantSources)))
     return failure();
   // An option overrides the file when it differs from its default. Set
   // from C++, every field of the options struct counts as given, so "given"
@@ -266,8 +282,10 @@ LogicalResult AssignPrecisionPass::resolveConstants(ConstantTable &table) {
   };
   for (int o = 0; o < 2; ++o)
     for (int c = 0; c < 4; ++c)
-      if (options[o][c] && isExplicit(*options[o][c]))
+      if (options[o][c] && isExplicit(*options[o][c])) {
         table[o][c] = options[o][c]->getValue();
+        constantSources[o][c] = "option " + options[o][c]->getArgStr().str();
+      }
   // The bits come from ceil(slope * log2 T + c): a NaN, infinite or huge c
   // would make that meaningless (and overflow the conversion to int).
   static const char *const optimizerNames[2] = {"adam", "muon"};
@@ -303,7 +321,16 @@ FloatFormatAttr AssignPrecisionPass::chooseFormat(
   int bits = static_cast<int>(std::ceil(required - 1e-9));
   if (rounding == RoundingMode::nearest_even)
     bits -= 1;
-  decision = {optimizer, component, rounding, c, required, bits, {}, {}};
+  decision = {
+      optimizer,
+      component,
+      rounding,
+      c,
+      constantSources[static_cast<int>(optimizer)][static_cast<int>(component)],
+      required,
+      bits,
+      {},
+      {}};
   if (bits > kMaxMantissaBits)
     op.emitWarning() << "the theory asks for " << bits
                      << " mantissa bits for the " << optimizerName(optimizer)
@@ -406,7 +433,8 @@ void AssignPrecisionPass::runOnOperation() {
       // which made remarks dominate compile time on large steps.
       mlir::emitRemark(op.getLoc()) << llvm::formatv(
           "{0} {1}: T = {2}, c = {3}, q <= 2^-{4:F2} ({5:E2}) under {6} -> "
-          "{7} mantissa bits -> {8} ({9} container, {10} bytes/element)",
+          "{7} mantissa bits -> {8} ({9} container, {10} bytes/element); c "
+          "from {11}",
           optimizerName(*optimizer), stringifyComponent(*op.getComponent()),
           planned, decision.c, decision.requiredBits,
           std::exp2(-decision.requiredBits),
@@ -414,7 +442,7 @@ void AssignPrecisionPass::runOnOperation() {
           std::clamp(decision.theoryBits, 0, kMaxMantissaBits),
           formatName(format),
           getContainerName(getStorageChoice(format).elementType),
-          getStorageChoice(format).bytes);
+          getStorageChoice(format).bytes, decision.source);
 
       auto key = std::make_tuple(static_cast<int>(*optimizer),
                                  static_cast<int>(*op.getComponent()),
@@ -446,6 +474,7 @@ void AssignPrecisionPass::runOnOperation() {
           {"component", stringifyComponent(d.component)},
           {"rounding", stringifyRoundingMode(d.rounding)},
           {"c", d.c},
+          {"c_source", d.source},
           {"required_bits", d.requiredBits},
           {"q", std::exp2(-d.requiredBits)},
           {"theory_mantissa_bits", d.theoryBits},

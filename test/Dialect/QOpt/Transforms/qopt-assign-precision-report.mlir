@@ -13,6 +13,7 @@
 // JSON-NEXT: {
 // JSON-NEXT: "bytes_per_element": 4,
 // JSON-NEXT: "c": -8,
+// JSON-NEXT: "c_source": "the defaults",
 // JSON-NEXT: "component": "weight",
 // JSON-NEXT: "container": "f32",
 // JSON-NEXT: "elements": 24,
@@ -32,6 +33,7 @@
 // JSON-NEXT: {
 // JSON-NEXT: "bytes_per_element": 2,
 // JSON-NEXT: "c": -5,
+// JSON-NEXT: "c_source": "the defaults",
 // JSON-NEXT: "component": "grad",
 // JSON-NEXT: "container": "f16",
 // JSON-NEXT: "elements": 24,
