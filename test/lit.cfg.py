@@ -50,7 +50,8 @@ tools = [
     ToolSubst("qopt-optim-ref", unresolved="fatal"),
 ]
 # Optional tools of later stages (runners, GPU host tools, the importer).
-for optional in ["qopt-run", "qopt-gpu-check", "qopt-import-torch"]:
+for optional in ["qopt-run", "qopt-gpu-check", "qopt-import-torch",
+                 "qopt-calibrate"]:
     if os.path.exists(os.path.join(config.qopt_tools_dir, optional)):
         tools.append(ToolSubst(optional))
         config.available_features.add(optional)
