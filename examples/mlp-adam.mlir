@@ -175,7 +175,8 @@ func.func private @printI64(i64)
 func.func private @printNewline()
 
 /// One training step: loss and gradients, then one Adam update per layer.
-func.func @train_step(%w1: tensor<4x8xf32>, %w2: tensor<8x3xf32>,
+func.func @train_step(%w1: tensor<4x8xf32> {qopt.init = "glorot"},
+                      %w2: tensor<8x3xf32> {qopt.init = "glorot"},
                       %m1: tensor<4x8xf32>, %v1: tensor<4x8xf32>,
                       %m2: tensor<8x3xf32>, %v2: tensor<8x3xf32>, %t: i64)
     -> (tensor<4x8xf32>, tensor<8x3xf32>, tensor<4x8xf32>, tensor<4x8xf32>,

@@ -176,7 +176,8 @@ func.func private @printI64(i64)
 func.func private @printNewline()
 
 /// One training step: loss and gradients, then one Muon update per layer.
-func.func @train_step(%w1: tensor<4x8xf32>, %w2: tensor<8x3xf32>,
+func.func @train_step(%w1: tensor<4x8xf32> {qopt.init = "glorot"},
+                      %w2: tensor<8x3xf32> {qopt.init = "glorot"},
                       %b1: tensor<4x8xf32>, %b2: tensor<8x3xf32>)
     -> (tensor<4x8xf32>, tensor<8x3xf32>, tensor<4x8xf32>, tensor<8x3xf32>,
         f32) {

@@ -19,9 +19,9 @@ moment, 0.5 for Muon) and hide c. This tool measures it (docs/Calibration.md):
    per optimizer of the step, written in the format calibration-file=
    reads, with the measurements under "_qopt_calibrate".
 5. The check: T iterations (T >= 4 T0) with --assign-precision and the
-   file, against f32 at T. If it misses R, every c grows by one bit and the
-   check repeats (up to 4 times); if it still misses, the file asks for
-   f32 (c = 23) and the tool says so.
+   file, against f32 at T. If it misses R, every c grows by the smallest
+   k that passes (bisection up to every component at 23 bits), and the
+   tool says so; if even that misses, the file asks for f32 (c = 23).
 """
 import argparse
 import concurrent.futures
@@ -273,9 +273,11 @@ def main():
     target_t = args.tolerance * mean(base_t)
     log(f"f32 at T = {t}: average master grad norm {describe(base_t)}")
     check_dir = tempfile.mkdtemp(prefix="qopt-calibrate-")
-    try:
-        margin = 0
-        while True:
+    results = {}
+
+    def check(margin):
+        """Runs T iterations with every c raised by `margin`."""
+        if margin not in results:
             trial = {o: {c: round(v + margin, 2) for c, v in cs.items()}
                      for o, cs in table.items()}
             trial_path = os.path.join(check_dir, f"c{margin}.json")
@@ -285,25 +287,43 @@ def main():
                     f"--assign-options=calibration-file={trial_path}"])
             ok = mean(norms) <= target_t
             log(f"check at T = {t} with c {trial}: average master grad "
-                  f"norm {describe(norms)} ({'within' if ok else 'beyond'} "
-                  f"{args.tolerance}x f32)")
-            if ok or margin == 4:
-                break
-            margin += 1
+                f"norm {describe(norms)} ({'within' if ok else 'beyond'} "
+                f"{args.tolerance}x f32)")
+            results[margin] = (ok, trial, norms)
+        return results[margin][0]
+
+    try:
+        margin = 0
+        if not check(0):
+            # Every c raised by the same k, the smallest k that passes, by
+            # bisection: at `top` every component is f32 (stochastic
+            # rounding at 23 bits is exact).
+            top = max(23 - math.ceil(SLOPE[(o, c)] * math.log2(t) + v - 1e-9)
+                      for o, cs in table.items() for c, v in cs.items()) + 1
+            low, high = 0, max(top, 1)
+            if check(high):
+                while high - low > 1:
+                    mid = (low + high) // 2
+                    if check(mid):
+                        high = mid
+                    else:
+                        low = mid
+            margin = high
+        ok, trial, norms = results[margin]
     finally:
         shutil.rmtree(check_dir, ignore_errors=True)
 
     if ok:
         table = trial
         notes["check"] = (f"within R at T = {t}" +
-                          (f" after adding {margin} to every c"
-                           if margin else ""))
-        verdict = notes["check"]
+                          (f" after adding {margin} to every c (the pilot "
+                           f"constants missed R at T)" if margin else ""))
     else:
         table = {o: {c: 23.0 for c in cs} for o, cs in table.items()}
-        notes["check"] = (f"beyond R at T = {t} even with every c + 4: "
-                          f"fell back to c = 23 (f32) for every component")
-        verdict = notes["check"]
+        notes["check"] = (f"beyond R at T = {t} even with every component "
+                          f"at 23 bits: fell back to c = 23 (f32) for every "
+                          f"component")
+    verdict = notes["check"]
     notes["check_grad_norm"] = mean(norms)
     notes["f32_grad_norm"] = mean(base_t)
     write(args.output, table, notes)

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Re-derives the default constants of --assign-precision, and checks them.
+
+  python3 scripts/derive-defaults.py calibrate [--out DIR]
+  python3 scripts/derive-defaults.py verify --calibration FILE [--out DIR]
+
+`calibrate` runs qopt-calibrate on every shipped example (pilots of T0 =
+250 iterations, the check at T = 1000, 3 seeds), then lets the most
+demanding example win per optimizer and component and adds the safety
+margin MARGIN; it writes DIR/defaults.json (the calibration-file format)
+and DIR/calibrate.md (the table docs/Calibration.md quotes).
+
+`verify` runs every shipped example at T = 10^3 and 10^4 with
+--assign-precision and the given constants (the new defaults), against
+f32, and reports the ratio of the average master gradient norms (mean over
+the seeds); R = 1.25 must hold everywhere. It writes DIR/verify.md.
+"""
+import argparse
+import json
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import concurrent.futures
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MARGIN = 1.0
+TOLERANCE = 1.25
+# example, extra qopt-run options, probe interval at T = 10^4
+EXAMPLES = [
+    ("rosenbrock-adam.mlir", [], 1),
+    ("rosenbrock-muon.mlir", [], 1),
+    ("rosenbrock-matrix-adam.mlir", [], 1),
+    ("rosenbrock-matrix-muon.mlir", [], 1),
+    ("mlp-adam.mlir", [], 1),
+    ("mlp-muon.mlir", [], 1),
+    ("fashion-mlp-adam.mlir", ["--eval-examples=100"], 10),
+    ("fashion-mlp-muon.mlir", ["--eval-examples=100"], 10),
+]
+AVERAGE = re.compile(r"^average over \d+ probes: master_loss \S+ "
+                     r"master_grad_norm (\S+)$", re.MULTILINE)
+
+
+def calibrate(args):
+    tables = {}
+    lines = ["| example | constants (c) | check |", "|---|---|---|"]
+    for example, options, _ in EXAMPLES:
+        out = os.path.join(args.out, example.replace(".mlir", ".json"))
+        command = [os.path.join(args.build, "bin", "qopt-calibrate"),
+                   os.path.join(ROOT, "examples", example),
+                   "--pilot-iterations=250", "--iterations=1000",
+                   f"--seeds={args.seeds}", f"--jobs={args.jobs}",
+                   "--run-options=" + " ".join(options), "-o", out]
+        print("==", " ".join(command), flush=True)
+        result = subprocess.run(command, text=True, stdout=subprocess.PIPE)
+        print(result.stdout, flush=True)
+        if result.returncode not in (0, 2):
+            sys.exit(f"derive-defaults: qopt-calibrate failed on {example}")
+        data = json.load(open(out))
+        tables[example] = data
+        constants = {k: v for k, v in data.items() if not k.startswith("_")}
+        lines.append(f"| {example} | {json.dumps(constants, sort_keys=True)}"
+                     f" | {data['_qopt_calibrate']['check']} |")
+    defaults = {}
+    for example, data in tables.items():
+        for optimizer, constants in data.items():
+            if optimizer.startswith("_"):
+                continue
+            for component, c in constants.items():
+                entry = defaults.setdefault(optimizer, {})
+                if c > entry.get(component, (-math.inf, ""))[0]:
+                    entry[component] = (c, example)
+    final = {o: {c: round(v[0] + MARGIN, 2) for c, v in cs.items()}
+             for o, cs in defaults.items()}
+    lines += ["", f"Most demanding example per component, plus a margin of "
+              f"{MARGIN} bit:", "",
+              "| optimizer | component | largest c | from | default c |",
+              "|---|---|---|---|---|"]
+    for optimizer in sorted(defaults):
+        for component in sorted(defaults[optimizer]):
+            c, example = defaults[optimizer][component]
+            lines.append(f"| {optimizer} | {component} | {c} | {example} | "
+                         f"{final[optimizer][component]} |")
+    with open(os.path.join(args.out, "defaults.json"), "w") as f:
+        json.dump(final, f, indent=2, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(args.out, "calibrate.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def run_norm(args, example, options, iterations, seed, probe_every):
+    command = [os.path.join(args.build, "bin", "qopt-run"),
+               os.path.join(ROOT, "examples", example),
+               f"--iterations={iterations}", f"--seed={seed}",
+               f"--probe-every={probe_every}"] + options
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"derive-defaults: {' '.join(command)} failed:\n"
+                 f"{result.stderr}")
+    return float(AVERAGE.search(result.stdout).group(1))
+
+
+def verify(args):
+    pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
+    lines = ["| example | T | f32 | defaults | ratio | within R |",
+             "|---|---|---|---|---|---|"]
+    failed = 0
+    for iterations in (1000, 10000):
+        for example, options, probe in EXAMPLES:
+            probe_every = 1 if iterations == 1000 else probe
+            seeds = range(1, args.seeds + 1)
+            configs = {
+                "f32": options + ["--quantize=none"],
+                "defaults": options + [
+                    "--assign-precision",
+                    f"--assign-options=calibration-file={args.calibration}"],
+            }
+            futures = {name: [pool.submit(run_norm, args, example, opts,
+                                          iterations, s, probe_every)
+                              for s in seeds]
+                       for name, opts in configs.items()}
+            norms = {name: [f.result() for f in fs]
+                     for name, fs in futures.items()}
+            base = statistics.mean(norms["f32"])
+            got = statistics.mean(norms["defaults"])
+            ratio = got / base if base > 0 else math.inf
+            ok = ratio <= TOLERANCE
+            failed += not ok
+            lines.append(f"| {example} | {iterations} | {base:.4g} | "
+                         f"{got:.4g} | {ratio:.3f} | "
+                         f"{'yes' if ok else 'NO'} |")
+            print(lines[-1], flush=True)
+    with open(os.path.join(args.out, "verify.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 1 if failed else 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["calibrate", "verify"])
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--calibration", default=None)
+    args = parser.parse_args()
+    args.out = args.out or os.path.join(args.build, "defaults")
+    os.makedirs(args.out, exist_ok=True)
+    if args.mode == "calibrate":
+        calibrate(args)
+        return 0
+    if not args.calibration:
+        sys.exit("derive-defaults: verify needs --calibration")
+    return verify(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
