@@ -48,6 +48,9 @@ struct NarrowState {
   unsigned resultIndex;
   FloatFormatAttr format;
   Type container;
+  /// What the argument is to the update that reads it ("first_moment",
+  /// "weight"), for diagnostics.
+  StringRef role;
 };
 
 /// An (old state operand, new state result, component) pair of an update.
@@ -157,6 +160,31 @@ static std::optional<unsigned> getReturnIndex(func::FuncOp func, Value value) {
   return use.getOperandNumber();
 }
 
+/// Fails, on `update`, when `arg` already carries a state: each narrow
+/// argument is decoded once, at the function's entry, and stored back through
+/// one result, so an argument that feeds two state operands (two updates of
+/// one weight, or one argument as both Adam moments) cannot be narrowed.
+static LogicalResult checkUnclaimed(Operation *update, BlockArgument arg,
+                                    StringRef role,
+                                    ArrayRef<NarrowState> states) {
+  for (const NarrowState &other : states) {
+    if (other.arg != arg)
+      continue;
+    InFlightDiagnostic diag = update->emitError()
+                              << "qopt-narrow-storage: state argument #"
+                              << arg.getArgNumber() << " is ";
+    if (other.role == role)
+      diag << "the " << role << " of two optimizer updates";
+    else
+      diag << "both the " << other.role << " and the " << role;
+    diag << "; narrow storage decodes a state argument once and stores it "
+            "back through one result, so each state needs an argument of its "
+            "own";
+    return diag;
+  }
+  return success();
+}
+
 LogicalResult
 NarrowStoragePass::addState(func::FuncOp func, Operation *update,
                             const StatePair &pair,
@@ -219,8 +247,10 @@ NarrowStoragePass::addState(func::FuncOp func, Operation *update,
              << " (" << component << ") is also used by '" << user->getName()
              << "'; only the optimizer update may read narrow state (any "
                 "other reader would need an f32 copy)";
-  states.push_back(
-      {arg, quantize.getResult(), *resultIndex, format, choice.elementType});
+  if (failed(checkUnclaimed(update, arg, component, states)))
+    return failure();
+  states.push_back({arg, quantize.getResult(), *resultIndex, format,
+                    choice.elementType, component});
   return success();
 }
 
@@ -242,6 +272,8 @@ NarrowStoragePass::addMasterWeight(func::FuncOp func, Operation *update,
     return func.emitError() << "qopt-narrow-storage: weight argument #"
                             << arg.getArgNumber() << " has the dynamic shape "
                             << type << "; narrow storage needs static shapes";
+  if (failed(checkUnclaimed(update, arg, "weight", states)))
+    return failure();
   StorageChoice choice = getStorageChoice(masterFormatAttr);
   if (!choice.isNarrow())
     return func.emitError()
@@ -270,7 +302,7 @@ NarrowStoragePass::addMasterWeight(func::FuncOp func, Operation *update,
       ComponentAttr(), masterSeed, step);
   newWeight.replaceAllUsesExcept(quantize.getResult(), quantize);
   states.push_back({arg, quantize.getResult(), *resultIndex, masterFormatAttr,
-                    choice.elementType});
+                    choice.elementType, "weight"});
   return success();
 }
 

@@ -57,3 +57,17 @@ func.func @negative_unquantized_reader(%w: tensor<4xf32>, %m: tensor<4xf32>, %v:
   return %w1, %mq, %v1, %m1 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
 }
 
+
+// -----
+
+/// One argument as both moments: it would be decoded twice (a qopt.decode
+/// of a qopt.decode) and stored back through two results.
+func.func @negative_one_argument_both_moments(%w: tensor<4xf32>, %g: tensor<4xf32>, %v: tensor<4xf32>,
+                                              %t: i64)
+    -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  // expected-error @+1 {{qopt-narrow-storage: state argument #2 is both the first_moment and the second_moment; narrow storage decodes a state argument once and stores it back through one result, so each state needs an argument of its own}}
+  %w1, %m1, %v1 = qopt.adam_update %w, %g, %v, %v, %t {lr = 1.0e-2 : f32} : tensor<4xf32>
+  %mq = qopt.quantize %m1 to <bf16> component <first_moment> : tensor<4xf32>
+  %vq = qopt.quantize %v1 to <bf16> component <second_moment> : tensor<4xf32>
+  return %w1, %mq, %vq : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+}
