@@ -18,6 +18,7 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 namespace mlir {
 namespace qopt {
@@ -73,6 +74,25 @@ static Operation *tile(RewriterBase &rewriter, Operation *op,
 /// matmuls are not packed.
 constexpr int64_t kMaxPackedPanelBytes = 256 * 1024;
 
+/// Whether the iteration space (M, N, K) of a static matmul and the size in
+/// bytes of each f32 operand fit in int64_t. A matmul whose sizes overflow
+/// (a static dimension near INT64_MAX) is left untiled: its tile loops,
+/// packed panels and byte counts could not be computed.
+static bool hasRepresentableSizes(ArrayRef<int64_t> bounds) {
+  std::optional<int64_t> mn = llvm::checkedMul(bounds[0], bounds[1]);
+  std::optional<int64_t> mnk = mn ? llvm::checkedMul(*mn, bounds[2]) : mn;
+  if (!mnk)
+    return false;
+  for (auto [rows, cols] :
+       {std::pair(bounds[0], bounds[2]), std::pair(bounds[2], bounds[1]),
+        std::pair(bounds[0], bounds[1])}) {
+    std::optional<int64_t> elements = llvm::checkedMul(rows, cols);
+    if (!elements || !llvm::checkedMul(*elements, int64_t(4)))
+      return false;
+  }
+  return true;
+}
+
 /// Follows `value` through zero-offset tensor.extract_slice ops (the full
 /// slices tiling creates for untiled dimensions) until `root`; returns
 /// whether it got there.
@@ -126,8 +146,13 @@ struct QOptTileAndVectorizeMatmulsPass
       return nullptr;
     int64_t tiled = type.getDimSize(tiledDim);
     int64_t other = type.getDimSize(1 - tiledDim);
-    int64_t bytes = tiled * other * (type.getElementTypeBitWidth() / 8);
-    if (tiled % tile != 0 || bytes > kMaxPackedPanelBytes)
+    // Checked: a static dimension may be as large as INT64_MAX.
+    std::optional<int64_t> elements = llvm::checkedMul(tiled, other);
+    std::optional<int64_t> bytes =
+        elements ? llvm::checkedMul(*elements,
+                                    int64_t(type.getElementTypeBitWidth() / 8))
+                 : std::nullopt;
+    if (tiled % tile != 0 || !bytes || *bytes > kMaxPackedPanelBytes)
       return nullptr;
     Location loc = matmul->getLoc();
     Type element = type.getElementType();
@@ -242,6 +267,9 @@ struct QOptTileAndVectorizeMatmulsPass
     IRRewriter rewriter(&getContext());
     for (linalg::MatmulOp matmul : matmuls) {
       SmallVector<int64_t> bounds = matmul.getStaticLoopRanges();
+      if (bounds.size() != 3 || ShapedType::isDynamicShape(bounds) ||
+          !hasRepresentableSizes(bounds))
+        continue;
       SmallVector<int64_t> cache(3), regs(3);
       bool vectorizable = true;
       for (int i = 0; i < 3; ++i) {

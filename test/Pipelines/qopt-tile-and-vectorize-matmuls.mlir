@@ -112,3 +112,20 @@ func.func @negative_buffers(%a: memref<8x4xf32>, %b: memref<4x16xf32>,
                 outs(%c : memref<8x16xf32>)
   return
 }
+
+// -----
+
+/// negative: a reduction of 2^63 - 1 elements (Muon on a 1 x (2^63 - 1)
+/// weight); the operands' sizes in bytes overflow int64_t, so the matmul is
+/// neither tiled nor packed (it used to overflow computing B's panel size).
+// CHECK-LABEL: func.func @negative_overflowing_sizes
+// CHECK-NOT: scf.for
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<1x9223372036854775807xf32>, tensor<9223372036854775807x1xf32>)
+// CHECK-NOT: vector.
+func.func @negative_overflowing_sizes(%a: tensor<1x9223372036854775807xf32>,
+                                      %b: tensor<9223372036854775807x1xf32>,
+                                      %c: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<1x9223372036854775807xf32>, tensor<9223372036854775807x1xf32>)
+                     outs(%c : tensor<1x1xf32>) -> tensor<1x1xf32>
+  return %0 : tensor<1x1xf32>
+}

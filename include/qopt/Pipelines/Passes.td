@@ -39,9 +39,11 @@ def QOptTileAndVectorizeMatmulsPass
     A dimension is tiled only when the tile divides it (or the dimension is
     smaller than the tile), so every tile is full and has static vector
     shapes; a matmul whose sizes the register tile does not divide, a
-    dynamic one, or one with an operand that is not f32 (a mixed i64 x f32
-    product would build an invalid contraction) is left as it is and later
-    becomes scalar loops. Other ops are not touched.
+    dynamic one, one with an operand that is not f32 (a mixed i64 x f32
+    product would build an invalid contraction), or one whose iteration
+    space or operand sizes in bytes overflow 64 bits (a static dimension
+    near 2^63) is left as it is and later becomes scalar loops. Other ops
+    are not touched.
 
     Precondition: linalg on tensors, with the `TilingInterface` external
     models registered (`mlir::qopt::registerQOptDialects`); without them the
