@@ -69,6 +69,8 @@ std::unique_ptr<Pass> mlir::qopt::createQOptBufferizePass() {
 
 void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
                                           const LowerToLLVMOptions &options) {
+  // IR that would crash or hang a pass below gets a qopt diagnostic first.
+  pm.addPass(createQOptCheckSupportedPass());
   buildQOptToLinalgPipeline(pm);
 
   // Matmuls: cache and register tiles, register tiles to vector.contract.

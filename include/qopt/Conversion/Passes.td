@@ -272,8 +272,9 @@ def QOptGPUCheckSupportedPass : Pass<"qopt-gpu-check-supported",
                                       "::mlir::ModuleOp"> {
   let summary = "reject, with a diagnostic, IR the GPU pipelines cannot map";
   let description = [{
-    The first pass of `--qopt-lower-to-gpu`, `--qopt-lower-to-nvvm` and
-    `--qopt-lower-to-gpu-emulation`. It changes nothing; it reports, on the
+    The second pass of `--qopt-lower-to-gpu`, `--qopt-lower-to-nvvm` and
+    `--qopt-lower-to-gpu-emulation`, after `qopt-check-supported` (what no
+    qopt pipeline lowers). It changes nothing; it reports, on the
     op concerned, what the GPU pipelines do not support, before an upstream
     pass deep inside them fails with a message about its own internals
     ("failed to legalize ..."):

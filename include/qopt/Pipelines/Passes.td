@@ -6,9 +6,11 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The passes that only the CPU pipeline (`--qopt-lower-to-llvm`) uses: the
-// code generation of linalg.matmul (Muon's Newton-Schulz iteration) for the
-// CPU's caches and vector registers. docs/Pipelines.md shows where each runs.
+// The passes of the qopt pipelines that are not conversions: the check at
+// the head of every pipeline, and the code generation of linalg.matmul
+// (Muon's Newton-Schulz iteration) for the CPU's caches and vector registers,
+// which only `--qopt-lower-to-llvm` uses. docs/Pipelines.md shows where each
+// runs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +18,43 @@
 #define QOPT_PIPELINES_PASSES_TD
 
 include "mlir/Pass/PassBase.td"
+
+def QOptCheckSupportedPass : Pass<"qopt-check-supported", "::mlir::ModuleOp"> {
+  let summary = "reject, with a diagnostic, verifier-valid IR that no qopt "
+                "pipeline can lower";
+  let description = [{
+    The first pass of every qopt pipeline (`--qopt-lower-to-llvm`,
+    `--qopt-lower-to-gpu`, `--qopt-lower-to-nvvm`,
+    `--qopt-lower-to-gpu-emulation`). It changes nothing; it reports, on the
+    op concerned, IR that the verifier accepts but that an upstream pass or
+    LLVM's code generation inside the pipelines would crash on, hang on or
+    abort with "LLVM ERROR":
+
+    * a vector type of more than 4096 elements (the product of its
+      dimensions; a scalable dimension counts its minimum) in a result, a
+      block argument or an attribute (a function's type), nested types
+      such as `memref<vector<...>>` included. LLVM's code generation time
+      grows faster than the vector (the NVPTX back end takes about 1.5 s for
+      4096 f32 elements, 30 s for 16384, and does not finish on 10^9), and
+      element counts near 2^63 end in "LLVM ERROR". qopt's own vectors are
+      register tiles of 64 elements; bulk data belongs in tensors and
+      memrefs. The op that carries the type is reported once, and its
+      regions are not looked into;
+    * a `tensor.dim` or `memref.dim` whose index is a constant that is not
+      a dimension of the source (negative, or not less than the rank): its
+      result is undefined, and the GPU pipelines' canonicalization crashes
+      on a negative one.
+
+    Example:
+
+    ```mlir
+    // error: qopt pipelines: 'tensor.dim' at the constant index -1, which
+    // is not a dimension of 'tensor<?xf32>' (rank 1)
+    %c = arith.constant -1 : index
+    %n = tensor.dim %w, %c : tensor<?xf32>
+    ```
+  }];
+}
 
 def QOptTileAndVectorizeMatmulsPass
     : Pass<"qopt-tile-and-vectorize-matmuls", "::mlir::func::FuncOp"> {

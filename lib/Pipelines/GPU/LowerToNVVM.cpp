@@ -16,6 +16,7 @@
 
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Pipelines/GPUPipelines.h"
+#include "qopt/Pipelines/Passes.h"
 #include "qopt/Pipelines/Pipelines.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -37,7 +38,9 @@ using namespace mlir::qopt;
 static void buildLaunchesPipeline(OpPassManager &pm,
                                   const LowerToGPUOptions &options,
                                   bool hostMemory) {
-  // Unsupported IR gets a qopt diagnostic before any lowering.
+  // Unsupported IR gets a qopt diagnostic before any lowering: first what
+  // no qopt pipeline lowers, then what the GPU cannot map.
+  pm.addPass(createQOptCheckSupportedPass());
   pm.addPass(createQOptGPUCheckSupportedPass());
   buildQOptToLinalgPipeline(pm);
 
