@@ -272,12 +272,13 @@ LogicalResult qoptrun::addMasterProbe(func::FuncOp func, unsigned numState,
     // Nothing reads a quantized weight: the master values are the step's.
     layout.masterLoss = numState;
     layout.masterGradNorm = nextResult - 1; // the runner's gradient norm
+    layout.gradGap = std::nullopt;          // zero: nothing is quantized
   } else {
     b.setInsertionPointAfter(toClone.back());
     Value zero = arith::ConstantIntOp::create(b, loc, b.getI64Type(), 0);
     Value probing =
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, probeArg, zero);
-    auto ifOp = scf::IfOp::create(b, loc, TypeRange{f32, f32}, probing,
+    auto ifOp = scf::IfOp::create(b, loc, TypeRange{f32, f32, f32}, probing,
                                   /*withElseRegion=*/true);
     OpBuilder thenBuilder = ifOp.getThenBodyBuilder();
     IRMapping mapping = bypass;
@@ -287,14 +288,41 @@ LogicalResult qoptrun::addMasterProbe(func::FuncOp func, unsigned numState,
     for (Value grad : grads)
       masterGrads.push_back(mapping.lookupOrDefault(grad));
     Value masterNorm = buildNorm(thenBuilder, loc, masterGrads);
-    scf::YieldOp::create(thenBuilder, loc,
-                         ValueRange{mapping.lookupOrDefault(loss), masterNorm});
+    // ||grad f(Q_W(W)) - grad f(W)||: how far evaluating at the quantized
+    // weights moves the gradient.
+    SmallVector<Value> gaps;
+    for (auto [worker, master] : llvm::zip(grads, masterGrads)) {
+      auto type = cast<RankedTensorType>(worker.getType());
+      Value empty = tensor::EmptyOp::create(thenBuilder, loc, type.getShape(),
+                                            type.getElementType());
+      SmallVector<AffineMap> maps(
+          3, thenBuilder.getMultiDimIdentityMap(type.getRank()));
+      SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                                 utils::IteratorType::parallel);
+      gaps.push_back(
+          linalg::GenericOp::create(
+              thenBuilder, loc, TypeRange{type}, ValueRange{worker, master},
+              ValueRange{empty}, maps, iterators,
+              [](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+                linalg::YieldOp::create(
+                    nested, nestedLoc,
+                    arith::SubFOp::create(nested, nestedLoc, args[0], args[1])
+                        .getResult());
+              })
+              .getResult(0));
+    }
+    Value gapNorm = buildNorm(thenBuilder, loc, gaps);
+    scf::YieldOp::create(
+        thenBuilder, loc,
+        ValueRange{mapping.lookupOrDefault(loss), masterNorm, gapNorm});
     OpBuilder elseBuilder = ifOp.getElseBodyBuilder();
     Value nanValue = f32Constant(elseBuilder, loc, nan);
-    scf::YieldOp::create(elseBuilder, loc, ValueRange{nanValue, nanValue});
+    scf::YieldOp::create(elseBuilder, loc,
+                         ValueRange{nanValue, nanValue, nanValue});
     layout.masterLoss = nextResult;
     layout.masterGradNorm = nextResult + 1;
-    nextResult += 2;
+    layout.gradGap = nextResult + 2;
+    nextResult += 3;
     appendResults(func, returnOp, ifOp.getResults());
   }
   if (!errorBudget)

@@ -24,6 +24,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ struct BudgetComponent {
 struct ProbeLayout {
   /// Result indices of the master loss and master gradient norm.
   unsigned masterLoss = 0, masterGradNorm = 0;
+  /// Result index of ||grad f(Q_W(W)) - grad f(W)|| (none when nothing is
+  /// cloned: the gap is then zero).
+  std::optional<unsigned> gradGap;
   /// False when no weight is quantized: the master values are the worker
   /// values, and nothing was cloned.
   bool cloned = false;

@@ -1503,7 +1503,7 @@ static int runMain(int argc, char **argv) {
   std::vector<uint8_t> resultStorage(layout.size);
   if (csv) {
     csv->os() << "iteration,loss,grad_norm,test_accuracy,master_loss,"
-                 "master_grad_norm";
+                 "master_grad_norm,weight_grad_gap";
     for (const BudgetComponent &c : probe.budget)
       for (StringRef column :
            {"_rel_max", "_rel_rms", "_unit", "_underflow", "_overflow"})
@@ -1616,9 +1616,14 @@ static int runMain(int argc, char **argv) {
       csv->os() << ',';
       if (probeNow)
         csv->os() << llvm::format("%.9g", masterLoss) << ','
-                  << llvm::format("%.9g", masterGradNorm);
+                  << llvm::format("%.9g", masterGradNorm) << ','
+                  << llvm::format("%.9g",
+                                  probe.gradGap
+                                      ? layout.readScalar(resultStorage.data(),
+                                                          *probe.gradGap)
+                                      : 0.0f);
       else
-        csv->os() << ',';
+        csv->os() << ",,";
       for (const BudgetComponent &b : probe.budget) {
         if (!probeNow) {
           csv->os() << ",,,,,";
