@@ -5,6 +5,7 @@
 
 // RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e adam_step1_static -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref adam --n=1000 --steps=1 --lr=0.01 | FileCheck %s
 // RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e adamw_steps -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref adam --n=777 --steps=4 --lr=0.002 --beta1=0.8 --beta2=0.95 --eps=1e-6 --wd=0.1 | FileCheck %s
+// RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e adamw_steps_operands -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref adam --n=777 --steps=4 --lr=0.002 --beta1=0.8 --beta2=0.95 --eps=1e-6 --wd=0.1 | FileCheck %s
 // RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e adamw_quantized -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref adam --n=1000 --steps=3 --lr=0.01 --wd=0.05 --qw=bf16 --qg=fp8_e5m2:stochastic:42 --qm=bf16 --qv=fp16 | FileCheck %s
 // RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e adam_l2_eps_inside -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref adam --n=300 --steps=3 --lr=0.01 --beta1=0.85 --wd=0.02 --decoupled=0 --eps=1e-4 --eps-inside-sqrt=1 | FileCheck %s
 // RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e adamw_no_bias_correction -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref adam --n=300 --steps=3 --lr=0.005 --wd=0.1 --bias-correction=0 | FileCheck %s
@@ -132,6 +133,45 @@ func.func @adamw_steps() {
     %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t64
         {lr = 2.0e-3 : f32, beta1 = 0.8 : f32, beta2 = 0.95 : f32,
          epsilon = 1.0e-6 : f32, weight_decay = 0.1 : f32} : tensor<?xf32>
+    scf.yield %w1, %m1, %v1 : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>
+  }
+  call @print(%r#0) : (tensor<?xf32>) -> ()
+  call @print(%r#1) : (tensor<?xf32>) -> ()
+  call @print(%r#2) : (tensor<?xf32>) -> ()
+  return
+}
+
+/// @adamw_steps with every hyper-parameter an operand (a schedule's way),
+/// passed into the step function.
+func.func @adamw_steps_operands() {
+  %lr = arith.constant 2.0e-3 : f32
+  %b1 = arith.constant 0.8 : f32
+  %b2 = arith.constant 0.95 : f32
+  %eps = arith.constant 1.0e-6 : f32
+  %wd = arith.constant 0.1 : f32
+  call @adamw_steps_with(%lr, %b1, %b2, %eps, %wd) : (f32, f32, f32, f32, f32) -> ()
+  return
+}
+
+func.func @adamw_steps_with(%lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32) {
+  %n = arith.constant 777 : index
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c2 = arith.constant 2 : i64
+  %c10 = arith.constant 10 : i64
+  %w0 = call @gen(%c0, %n) : (i64, index) -> tensor<?xf32>
+  %m0 = call @gen(%c1, %n) : (i64, index) -> tensor<?xf32>
+  %v0 = call @gen_nonneg(%c2, %n) : (i64, index) -> tensor<?xf32>
+  %lb = arith.constant 1 : index
+  %ub = arith.constant 5 : index
+  %st = arith.constant 1 : index
+  %r:3 = scf.for %t = %lb to %ub step %st iter_args(%w = %w0, %m = %m0, %v = %v0)
+      -> (tensor<?xf32>, tensor<?xf32>, tensor<?xf32>) {
+    %t64 = arith.index_cast %t : index to i64
+    %k = arith.addi %t64, %c10 : i64
+    %g = func.call @gen(%k, %n) : (i64, index) -> tensor<?xf32>
+    %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t64 lr(%lr) beta1(%b1)
+        beta2(%b2) epsilon(%eps) weight_decay(%wd) : tensor<?xf32>
     scf.yield %w1, %m1, %v1 : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>
   }
   call @print(%r#0) : (tensor<?xf32>) -> ()

@@ -1,8 +1,10 @@
 // The raised steps compute the same numbers as the code they were raised
-// from. Each step is written twice: with its learning rate a constant (the
-// pass raises it) and with the learning rate a function argument, which the
-// pass must leave alone (an attribute must be a constant; checked by the
-// first RUN line); the bodies are otherwise the same ops. main runs both
+// from. Each step is written twice: the step the pass raises, and a
+// reference marked `qopt.no_raise` that the pass leaves alone (checked by the
+// first RUN line), with the same ops (its learning rate a function
+// argument). @adamw_arguments takes every hyper-parameter as an argument (a
+// schedule's way): it is raised to operands lr(%x), beta1(%x), ... and its
+// reference has the same signature. main runs both
 // versions for several steps on the same inputs through the CPU pipeline and
 // prints, per result, the number of elements whose bits differ and whether
 // every element agrees to 1e-6 and to 1e-4 relative (see @compare). Steps
@@ -16,40 +18,45 @@
 // RAISED-LABEL: func.func @adam_lowering_order(
 // RAISED: qopt.adam_update
 // RAISED-LABEL: func.func @adam_lowering_order_reference(
-// RAISED-NOT: qopt.
+// RAISED-NOT: qopt.{{adam|muon}}_update
+// RAISED: return
+// RAISED-LABEL: func.func @adamw_arguments(
+// RAISED: qopt.adam_update {{.*}} lr(%{{.*}}) beta1(%{{.*}}) beta2(%{{.*}}) epsilon(%{{.*}}) weight_decay(%{{.*}})
+// RAISED-LABEL: func.func @adamw_arguments_reference(
+// RAISED-NOT: qopt.{{adam|muon}}_update
 // RAISED: return
 // RAISED-LABEL: func.func @adam_torch(
 // RAISED: qopt.adam_update
 // RAISED-LABEL: func.func @adam_torch_reference(
-// RAISED-NOT: qopt.
+// RAISED-NOT: qopt.{{adam|muon}}_update
 // RAISED: return
 // RAISED-LABEL: func.func @adamw_optax(
 // RAISED: qopt.adam_update
 // RAISED-LABEL: func.func @adamw_optax_reference(
-// RAISED-NOT: qopt.
+// RAISED-NOT: qopt.{{adam|muon}}_update
 // RAISED: return
 // RAISED-LABEL: func.func @adam_l2_eps_inside(
 // RAISED: qopt.adam_update
 // RAISED-LABEL: func.func @adam_l2_eps_inside_reference(
-// RAISED-NOT: qopt.
+// RAISED-NOT: qopt.{{adam|muon}}_update
 // RAISED: return
 // RAISED-LABEL: func.func @adamw_no_bias_correction(
 // RAISED: qopt.adam_update
 // RAISED-LABEL: func.func @adamw_no_bias_correction_reference(
-// RAISED-NOT: qopt.
+// RAISED-NOT: qopt.{{adam|muon}}_update
 // RAISED: return
 // RAISED-LABEL: func.func @muon_torch_tall(
 // RAISED: qopt.muon_update
 // RAISED-LABEL: func.func @muon_torch_tall_reference(
-// RAISED-NOT: qopt.
+// RAISED-NOT: qopt.{{adam|muon}}_update
 // RAISED: return
 // RAISED-LABEL: func.func @muon_stablehlo_wide(
 // RAISED: qopt.muon_update
 // RAISED-LABEL: func.func @muon_stablehlo_wide_reference(
-// RAISED-NOT: qopt.
+// RAISED-NOT: qopt.{{adam|muon}}_update
 // RAISED: return
 // RAISED-LABEL: func.func @main(
-// RAISED-NOT: qopt.
+// RAISED-NOT: qopt.{{adam|muon}}_update
 
 // CHECK: adam_lowering_order w
 // CHECK-NEXT: 0
@@ -60,6 +67,18 @@
 // CHECK-NEXT: 1
 // CHECK-NEXT: 1
 // CHECK: adam_lowering_order v
+// CHECK-NEXT: 0
+// CHECK-NEXT: 1
+// CHECK-NEXT: 1
+// CHECK: adamw_arguments w
+// CHECK-NEXT: 0
+// CHECK-NEXT: 1
+// CHECK-NEXT: 1
+// CHECK: adamw_arguments m
+// CHECK-NEXT: 0
+// CHECK-NEXT: 1
+// CHECK-NEXT: 1
+// CHECK: adamw_arguments v
 // CHECK-NEXT: 0
 // CHECK-NEXT: 1
 // CHECK-NEXT: 1
@@ -178,7 +197,7 @@ func.func @adam_lowering_order(%w: tensor<256xf32>, %g: tensor<256xf32>, %m: ten
   return %r#0, %r#1, %r#2 : tensor<256xf32>, tensor<256xf32>, tensor<256xf32>
 }
 
-func.func @adam_lowering_order_reference(%w: tensor<256xf32>, %g: tensor<256xf32>, %m: tensor<256xf32>, %v: tensor<256xf32>, %t: i64, %lr: f32) -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>) {
+func.func @adam_lowering_order_reference(%w: tensor<256xf32>, %g: tensor<256xf32>, %m: tensor<256xf32>, %v: tensor<256xf32>, %t: i64, %lr: f32) -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>)  attributes {qopt.no_raise} {
   %b1 = arith.constant 0.8 : f32
   %b2 = arith.constant 0.999 : f32
   %one = arith.constant 1.0 : f32
@@ -212,6 +231,77 @@ func.func @adam_lowering_order_reference(%w: tensor<256xf32>, %g: tensor<256xf32
     %14 = arith.mulf %lrwd, %wi : f32
     %15 = arith.subf %13, %14 : f32
     linalg.yield %15, %2, %6 : f32, f32, f32
+  } -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>)
+  return %r#0, %r#1, %r#2 : tensor<256xf32>, tensor<256xf32>, tensor<256xf32>
+}
+
+/// AdamW with every hyper-parameter a function argument (the bias
+/// corrections math.powf of the argument betas), in the order of the op's
+/// lowering: raised to operands, bit for bit the same.
+func.func @adamw_arguments(%w: tensor<256xf32>, %g: tensor<256xf32>, %m: tensor<256xf32>, %v: tensor<256xf32>, %t: i64, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32) -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>) {
+  %one = arith.constant 1.0 : f32
+  %tf = arith.sitofp %t : i64 to f32
+  %p1 = math.powf %b1, %tf : f32
+  %bc1 = arith.subf %one, %p1 : f32
+  %p2 = math.powf %b2, %tf : f32
+  %bc2 = arith.subf %one, %p2 : f32
+  %c1 = arith.subf %one, %b1 : f32
+  %c2 = arith.subf %one, %b2 : f32
+  %lrwd = arith.mulf %lr, %wd : f32
+  %r:3 = linalg.generic {indexing_maps = [#id, #id, #id, #id], iterator_types = ["parallel"]}
+      ins(%g : tensor<256xf32>) outs(%w, %m, %v : tensor<256xf32>, tensor<256xf32>, tensor<256xf32>) {
+  ^bb0(%gi: f32, %wi: f32, %mi: f32, %vi: f32):
+    %m0 = arith.mulf %b1, %mi : f32
+    %mg = arith.mulf %c1, %gi : f32
+    %m1 = arith.addf %m0, %mg : f32
+    %v0 = arith.mulf %b2, %vi : f32
+    %g2 = arith.mulf %gi, %gi : f32
+    %vg = arith.mulf %c2, %g2 : f32
+    %v1 = arith.addf %v0, %vg : f32
+    %mh = arith.divf %m1, %bc1 : f32
+    %vh = arith.divf %v1, %bc2 : f32
+    %s = math.sqrt %vh : f32
+    %d = arith.addf %s, %eps : f32
+    %q = arith.divf %mh, %d : f32
+    %lq = arith.mulf %lr, %q : f32
+    %w1 = arith.subf %wi, %lq : f32
+    %dk = arith.mulf %lrwd, %wi : f32
+    %w2 = arith.subf %w1, %dk : f32
+    linalg.yield %w2, %m1, %v1 : f32, f32, f32
+  } -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>)
+  return %r#0, %r#1, %r#2 : tensor<256xf32>, tensor<256xf32>, tensor<256xf32>
+}
+
+func.func @adamw_arguments_reference(%w: tensor<256xf32>, %g: tensor<256xf32>, %m: tensor<256xf32>, %v: tensor<256xf32>, %t: i64, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32) -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>) attributes {qopt.no_raise} {
+  %one = arith.constant 1.0 : f32
+  %tf = arith.sitofp %t : i64 to f32
+  %p1 = math.powf %b1, %tf : f32
+  %bc1 = arith.subf %one, %p1 : f32
+  %p2 = math.powf %b2, %tf : f32
+  %bc2 = arith.subf %one, %p2 : f32
+  %c1 = arith.subf %one, %b1 : f32
+  %c2 = arith.subf %one, %b2 : f32
+  %lrwd = arith.mulf %lr, %wd : f32
+  %r:3 = linalg.generic {indexing_maps = [#id, #id, #id, #id], iterator_types = ["parallel"]}
+      ins(%g : tensor<256xf32>) outs(%w, %m, %v : tensor<256xf32>, tensor<256xf32>, tensor<256xf32>) {
+  ^bb0(%gi: f32, %wi: f32, %mi: f32, %vi: f32):
+    %m0 = arith.mulf %b1, %mi : f32
+    %mg = arith.mulf %c1, %gi : f32
+    %m1 = arith.addf %m0, %mg : f32
+    %v0 = arith.mulf %b2, %vi : f32
+    %g2 = arith.mulf %gi, %gi : f32
+    %vg = arith.mulf %c2, %g2 : f32
+    %v1 = arith.addf %v0, %vg : f32
+    %mh = arith.divf %m1, %bc1 : f32
+    %vh = arith.divf %v1, %bc2 : f32
+    %s = math.sqrt %vh : f32
+    %d = arith.addf %s, %eps : f32
+    %q = arith.divf %mh, %d : f32
+    %lq = arith.mulf %lr, %q : f32
+    %w1 = arith.subf %wi, %lq : f32
+    %dk = arith.mulf %lrwd, %wi : f32
+    %w2 = arith.subf %w1, %dk : f32
+    linalg.yield %w2, %m1, %v1 : f32, f32, f32
   } -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>)
   return %r#0, %r#1, %r#2 : tensor<256xf32>, tensor<256xf32>, tensor<256xf32>
 }
@@ -325,7 +415,7 @@ func.func @adam_torch(%w: tensor<256xf32>, %g: tensor<256xf32>, %m: tensor<256xf
   return %w1, %m1, %v1 : tensor<256xf32>, tensor<256xf32>, tensor<256xf32>
 }
 
-func.func @adam_torch_reference(%w: tensor<256xf32>, %g: tensor<256xf32>, %m: tensor<256xf32>, %v: tensor<256xf32>, %step: tensor<i64>, %lr: f64) -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>) {
+func.func @adam_torch_reference(%w: tensor<256xf32>, %g: tensor<256xf32>, %m: tensor<256xf32>, %v: tensor<256xf32>, %step: tensor<i64>, %lr: f64) -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>)  attributes {qopt.no_raise} {
   %beta1 = arith.constant 8.750000e-01 : f64
   %one_minus_beta1 = arith.constant 1.250000e-01 : f64
   %beta2 = arith.constant 9.375000e-01 : f64
@@ -479,7 +569,7 @@ func.func @adamw_optax(%w: tensor<16x16xf32>, %g: tensor<16x16xf32>, %mu: tensor
   return %w1, %m1, %n1 : tensor<16x16xf32>, tensor<16x16xf32>, tensor<16x16xf32>
 }
 
-func.func @adamw_optax_reference(%w: tensor<16x16xf32>, %g: tensor<16x16xf32>, %mu: tensor<16x16xf32>, %nu: tensor<16x16xf32>, %count: tensor<i32>, %lr: f32) -> (tensor<16x16xf32>, tensor<16x16xf32>, tensor<16x16xf32>) {
+func.func @adamw_optax_reference(%w: tensor<16x16xf32>, %g: tensor<16x16xf32>, %mu: tensor<16x16xf32>, %nu: tensor<16x16xf32>, %count: tensor<i32>, %lr: f32) -> (tensor<16x16xf32>, tensor<16x16xf32>, tensor<16x16xf32>)  attributes {qopt.no_raise} {
   %e = tensor.empty() : tensor<16x16xf32>
   %ef = tensor.empty() : tensor<f32>
   %ei = tensor.empty() : tensor<i32>
@@ -564,7 +654,7 @@ func.func @adam_l2_eps_inside(%w: tensor<256xf32>, %g: tensor<256xf32>, %m: tens
   return %r#0, %r#1, %r#2 : tensor<256xf32>, tensor<256xf32>, tensor<256xf32>
 }
 
-func.func @adam_l2_eps_inside_reference(%w: tensor<256xf32>, %g: tensor<256xf32>, %m: tensor<256xf32>, %v: tensor<256xf32>, %t: i32, %lr: f32) -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>) {
+func.func @adam_l2_eps_inside_reference(%w: tensor<256xf32>, %g: tensor<256xf32>, %m: tensor<256xf32>, %v: tensor<256xf32>, %t: i32, %lr: f32) -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>)  attributes {qopt.no_raise} {
   %b1 = arith.constant 0.875 : f32
   %b2 = arith.constant 0.9375 : f32
   %one = arith.constant 1.0 : f32
@@ -635,7 +725,7 @@ func.func @adamw_no_bias_correction(%w: tensor<256xf32>, %g: tensor<256xf32>, %m
   return %r#0, %r#1, %r#2 : tensor<256xf32>, tensor<256xf32>, tensor<256xf32>
 }
 
-func.func @adamw_no_bias_correction_reference(%w: tensor<256xf32>, %g: tensor<256xf32>, %m: tensor<256xf32>, %v: tensor<256xf32>, %lr: f32) -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>) {
+func.func @adamw_no_bias_correction_reference(%w: tensor<256xf32>, %g: tensor<256xf32>, %m: tensor<256xf32>, %v: tensor<256xf32>, %lr: f32) -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>)  attributes {qopt.no_raise} {
   %b1 = arith.constant 0.9 : f32
   %b2 = arith.constant 0.999 : f32
   %one = arith.constant 1.0 : f32
@@ -768,7 +858,7 @@ func.func @muon_torch_tall(%w: tensor<24x8xf32>, %g: tensor<24x8xf32>, %buf: ten
   return %w1, %b1 : tensor<24x8xf32>, tensor<24x8xf32>
 }
 
-func.func @muon_torch_tall_reference(%w: tensor<24x8xf32>, %g: tensor<24x8xf32>, %buf: tensor<24x8xf32>, %lr: f64) -> (tensor<24x8xf32>, tensor<24x8xf32>) {
+func.func @muon_torch_tall_reference(%w: tensor<24x8xf32>, %g: tensor<24x8xf32>, %buf: tensor<24x8xf32>, %lr: f64) -> (tensor<24x8xf32>, tensor<24x8xf32>)  attributes {qopt.no_raise} {
   %mu = arith.constant 0.94999999999999996 : f64
   %two = arith.constant 2.000000e+00 : f64
   %half = arith.constant 5.000000e-01 : f64
@@ -911,7 +1001,7 @@ func.func @muon_stablehlo_wide(%w: tensor<8x24xf32>, %g: tensor<8x24xf32>, %buf:
   return %w1, %b1 : tensor<8x24xf32>, tensor<8x24xf32>
 }
 
-func.func @muon_stablehlo_wide_reference(%w: tensor<8x24xf32>, %g: tensor<8x24xf32>, %buf: tensor<8x24xf32>, %lr: f32) -> (tensor<8x24xf32>, tensor<8x24xf32>) {
+func.func @muon_stablehlo_wide_reference(%w: tensor<8x24xf32>, %g: tensor<8x24xf32>, %buf: tensor<8x24xf32>, %lr: f32) -> (tensor<8x24xf32>, tensor<8x24xf32>)  attributes {qopt.no_raise} {
   %mu = arith.constant dense<0.9> : tensor<8x24xf32>
   %eps = arith.constant dense<1.0e-7> : tensor<f32>
   %zero = arith.constant dense<0.0> : tensor<f32>
@@ -1099,6 +1189,51 @@ func.func @main() {
   %adam_lowering_order_x2 = tensor.cast %adam_lowering_order_r#2 : tensor<256xf32> to tensor<?xf32>
   %adam_lowering_order_y2 = tensor.cast %adam_lowering_order_r#5 : tensor<256xf32> to tensor<?xf32>
   call @compare(%adam_lowering_order_x2, %adam_lowering_order_y2) : (tensor<?xf32>, tensor<?xf32>) -> ()
+  // adamw_arguments
+  %adamw_arguments_n = arith.constant 256 : index
+  %adamw_arguments_kw = arith.constant 0 : i64
+  %adamw_arguments_w0d = call @gen(%adamw_arguments_kw, %adamw_arguments_n) : (i64, index) -> tensor<?xf32>
+  %adamw_arguments_w0_c = tensor.cast %adamw_arguments_w0d : tensor<?xf32> to tensor<256xf32>
+  %adamw_arguments_w0 = tensor.cast %adamw_arguments_w0_c : tensor<256xf32> to tensor<256xf32>
+  %adamw_arguments_km = arith.constant 1 : i64
+  %adamw_arguments_m0d = call @gen(%adamw_arguments_km, %adamw_arguments_n) : (i64, index) -> tensor<?xf32>
+  %adamw_arguments_m0_c = tensor.cast %adamw_arguments_m0d : tensor<?xf32> to tensor<256xf32>
+  %adamw_arguments_m0 = tensor.cast %adamw_arguments_m0_c : tensor<256xf32> to tensor<256xf32>
+  %adamw_arguments_kv = arith.constant 2 : i64
+  %adamw_arguments_v0d = call @gen_nonneg(%adamw_arguments_kv, %adamw_arguments_n) : (i64, index) -> tensor<?xf32>
+  %adamw_arguments_v0_c = tensor.cast %adamw_arguments_v0d : tensor<?xf32> to tensor<256xf32>
+  %adamw_arguments_v0 = tensor.cast %adamw_arguments_v0_c : tensor<256xf32> to tensor<256xf32>
+  %adamw_arguments_lr = arith.constant 3.0e-3 : f32
+  %adamw_arguments_b1 = arith.constant 0.85 : f32
+  %adamw_arguments_b2 = arith.constant 0.995 : f32
+  %adamw_arguments_eps = arith.constant 1.0e-6 : f32
+  %adamw_arguments_wd = arith.constant 0.05 : f32
+  %adamw_arguments_lb = arith.constant 1 : index
+  %adamw_arguments_ub = arith.constant 4 : index
+  %adamw_arguments_st = arith.constant 1 : index
+  %adamw_arguments_r:6 = scf.for %t = %adamw_arguments_lb to %adamw_arguments_ub step %adamw_arguments_st iter_args(%w = %adamw_arguments_w0, %m = %adamw_arguments_m0, %v = %adamw_arguments_v0, %wr = %adamw_arguments_w0, %mr = %adamw_arguments_m0, %vr = %adamw_arguments_v0) -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>, tensor<256xf32>, tensor<256xf32>, tensor<256xf32>) {
+    %t64 = arith.index_cast %t : index to i64
+    %c10 = arith.constant 10 : i64
+    %k = arith.addi %t64, %c10 : i64
+    %gd = func.call @gen(%k, %adamw_arguments_n) : (i64, index) -> tensor<?xf32>
+    %gc = tensor.cast %gd : tensor<?xf32> to tensor<256xf32>
+    %g = tensor.cast %gc : tensor<256xf32> to tensor<256xf32>
+    %ra:3 = func.call @adamw_arguments(%w, %g, %m, %v, %t64, %adamw_arguments_lr, %adamw_arguments_b1, %adamw_arguments_b2, %adamw_arguments_eps, %adamw_arguments_wd) : (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>, tensor<256xf32>, i64, f32, f32, f32, f32, f32) -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>)
+    %rb:3 = func.call @adamw_arguments_reference(%wr, %g, %mr, %vr, %t64, %adamw_arguments_lr, %adamw_arguments_b1, %adamw_arguments_b2, %adamw_arguments_eps, %adamw_arguments_wd) : (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>, tensor<256xf32>, i64, f32, f32, f32, f32, f32) -> (tensor<256xf32>, tensor<256xf32>, tensor<256xf32>)
+    scf.yield %ra#0, %ra#1, %ra#2, %rb#0, %rb#1, %rb#2 : tensor<256xf32>, tensor<256xf32>, tensor<256xf32>, tensor<256xf32>, tensor<256xf32>, tensor<256xf32>
+  }
+  vector.print str "adamw_arguments w\n"
+  %adamw_arguments_x0 = tensor.cast %adamw_arguments_r#0 : tensor<256xf32> to tensor<?xf32>
+  %adamw_arguments_y0 = tensor.cast %adamw_arguments_r#3 : tensor<256xf32> to tensor<?xf32>
+  call @compare(%adamw_arguments_x0, %adamw_arguments_y0) : (tensor<?xf32>, tensor<?xf32>) -> ()
+  vector.print str "adamw_arguments m\n"
+  %adamw_arguments_x1 = tensor.cast %adamw_arguments_r#1 : tensor<256xf32> to tensor<?xf32>
+  %adamw_arguments_y1 = tensor.cast %adamw_arguments_r#4 : tensor<256xf32> to tensor<?xf32>
+  call @compare(%adamw_arguments_x1, %adamw_arguments_y1) : (tensor<?xf32>, tensor<?xf32>) -> ()
+  vector.print str "adamw_arguments v\n"
+  %adamw_arguments_x2 = tensor.cast %adamw_arguments_r#2 : tensor<256xf32> to tensor<?xf32>
+  %adamw_arguments_y2 = tensor.cast %adamw_arguments_r#5 : tensor<256xf32> to tensor<?xf32>
+  call @compare(%adamw_arguments_x2, %adamw_arguments_y2) : (tensor<?xf32>, tensor<?xf32>) -> ()
   // adam_torch
   %adam_torch_n = arith.constant 256 : index
   %adam_torch_kw = arith.constant 0 : i64

@@ -1069,17 +1069,24 @@ static int runMain(int argc, char **argv) {
     return 1;
   unsigned gradNormIndex = step.getNumResults() - 1;
 
-  // Hyper-parameter overrides, for sweeps that scale them with T.
+  // Hyper-parameter overrides, for sweeps that scale them with T. An
+  // override replaces a hyper-parameter given as an operand too.
   Builder builder(&context);
   module->walk([&](Operation *op) {
     if (auto adam = dyn_cast<AdamUpdateOp>(op)) {
-      if (lrOverride > 0)
+      if (lrOverride > 0) {
+        adam.getDynamicLrMutable().clear();
         adam.setLrAttr(builder.getF32FloatAttr(lrOverride));
-      if (beta2Override > 0)
+      }
+      if (beta2Override > 0) {
+        adam.getDynamicBeta2Mutable().clear();
         adam.setBeta2Attr(builder.getF32FloatAttr(beta2Override));
+      }
     } else if (auto muon = dyn_cast<MuonUpdateOp>(op)) {
-      if (lrOverride > 0)
+      if (lrOverride > 0) {
+        muon.getDynamicLrMutable().clear();
         muon.setLrAttr(builder.getF32FloatAttr(lrOverride));
+      }
     }
   });
   if (failed(applyQuantizationPasses(*module)) || failed(verify(*module)))

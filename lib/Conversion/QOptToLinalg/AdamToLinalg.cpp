@@ -55,22 +55,42 @@ struct AdamUpdateOpLowering : OpConversionPattern<AdamUpdateOp> {
     Operation *mOut = boundary.absorbResult(op.getNewMoment1(), qmOut);
     Operation *vOut = boundary.absorbResult(op.getNewMoment2(), qvOut);
 
-    // Hyper-parameters, folded in f32 exactly as the reference formulas
-    // evaluate them.
+    // Hyper-parameters: attributes folded in f32 exactly as the reference
+    // formulas evaluate them; operands (dynamic hyper-parameters) combined
+    // once per step, outside the loop, in the same order.
+    Value dynBeta1 = adaptor.getDynamicBeta1();
+    Value dynBeta2 = adaptor.getDynamicBeta2();
+    Value dynLr = adaptor.getDynamicLr();
+    Value dynEps = adaptor.getDynamicEpsilon();
+    Value dynWd = adaptor.getDynamicWeightDecay();
     float beta1 = op.getBeta1().convertToFloat();
     float beta2 = op.getBeta2().convertToFloat();
-    float lr = op.getLr().convertToFloat();
+    float lr = op.getLr() ? op.getLr()->convertToFloat() : 0.0f;
     float weightDecay = op.getWeightDecay().convertToFloat();
+    bool hasDecay = dynWd || weightDecay != 0.0f;
     bool decoupled = op.getDecoupledWeightDecay();
     bool epsInside = op.getEpsilonInsideSqrt();
-    Value cBeta1 = cst(beta1), cBeta2 = cst(beta2);
-    Value cOneMinusBeta1 = cst(1.0f - beta1),
-          cOneMinusBeta2 = cst(1.0f - beta2);
-    Value cLr = cst(lr), cEps = cst(op.getEpsilon().convertToFloat());
+    Value cBeta1 = dynBeta1 ? dynBeta1 : cst(beta1);
+    Value cBeta2 = dynBeta2 ? dynBeta2 : cst(beta2);
+    auto oneMinus = [&](Value dynBeta, float beta) -> Value {
+      if (dynBeta)
+        return arith::SubFOp::create(b, cst(1.0f), dynBeta);
+      return cst(1.0f - beta);
+    };
+    Value cOneMinusBeta1 = oneMinus(dynBeta1, beta1);
+    Value cOneMinusBeta2 = oneMinus(dynBeta2, beta2);
+    Value cLr = dynLr ? dynLr : cst(lr);
+    Value cEps = dynEps ? dynEps : cst(op.getEpsilon().convertToFloat());
     // Decoupled decay subtracts lr * wd * w; L2 decay adds wd * w to g.
-    Value cLrWd =
-        decoupled && weightDecay != 0.0f ? cst(lr * weightDecay) : Value();
-    Value cL2 = !decoupled && weightDecay != 0.0f ? cst(weightDecay) : Value();
+    Value cLrWd, cL2;
+    if (hasDecay && decoupled)
+      cLrWd =
+          dynLr || dynWd
+              ? arith::MulFOp::create(b, cLr, dynWd ? dynWd : cst(weightDecay))
+                    .getResult()
+              : cst(lr * weightDecay);
+    if (hasDecay && !decoupled)
+      cL2 = dynWd ? dynWd : cst(weightDecay);
 
     // Bias corrections 1 - beta^step, once per step.
     Value bc1, bc2;

@@ -232,12 +232,23 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
     Value ortho = loop.getResult(0);
 
     // 4. W' = W - lr s X - lr wd W, with the shape factor s.
-    float lr = op.getLr().convertToFloat();
+    // Attributes fold in f32; operands (dynamic hyper-parameters) are
+    // combined once per step, outside the loop.
+    Value dynLr = adaptor.getDynamicLr();
+    Value dynWd = adaptor.getDynamicWeightDecay();
+    float lr = op.getLr() ? op.getLr()->convertToFloat() : 0.0f;
     float wd = op.getWeightDecay().convertToFloat();
     float scale = std::sqrt(
         std::max(1.0f, static_cast<float>(rows) / static_cast<float>(cols)));
-    Value cLrScale = lb.cst(lr * scale);
-    Value cLrWd = wd != 0.0f ? lb.cst(lr * wd) : Value();
+    Value cLrScale =
+        dynLr ? arith::MulFOp::create(b, dynLr, lb.cst(scale)).getResult()
+              : lb.cst(lr * scale);
+    Value cLrWd;
+    if (dynLr || dynWd)
+      cLrWd = arith::MulFOp::create(b, dynLr ? dynLr : lb.cst(lr),
+                                    dynWd ? dynWd : lb.cst(wd));
+    else if (wd != 0.0f)
+      cLrWd = lb.cst(lr * wd);
     FusedLoopOperands updatePlan = boundary.planLoop(
         ValueRange{ortho}, {{w, boundary.getResultType(type, qwOut)}});
     SmallVector<AffineMap> updateMaps(

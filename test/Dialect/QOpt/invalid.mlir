@@ -158,7 +158,7 @@ func.func @quantize_missing_target(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 func.func @adam_shape_mismatch(%w: tensor<4xf32>, %g: tensor<8xf32>, %m: tensor<4xf32>, %v: tensor<4xf32>, %t: i64) {
   // expected-error @+1 {{failed to verify that all of {weight, grad, moment1, moment2, new_weight, new_moment1, new_moment2} have same type}}
-  %a:3 = "qopt.adam_update"(%w, %g, %m, %v, %t) <{lr = 1.0e-3 : f32}> : (tensor<4xf32>, tensor<8xf32>, tensor<4xf32>, tensor<4xf32>, i64) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  %a:3 = "qopt.adam_update"(%w, %g, %m, %v, %t) <{lr = 1.0e-3 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 0, 0, 0>}> : (tensor<4xf32>, tensor<8xf32>, tensor<4xf32>, tensor<4xf32>, i64) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
   return
 }
 
@@ -166,7 +166,7 @@ func.func @adam_shape_mismatch(%w: tensor<4xf32>, %g: tensor<8xf32>, %m: tensor<
 
 func.func @adam_element_type_mismatch(%w: tensor<4xf32>, %g: tensor<4xf32>, %m: tensor<4xf32>, %v: tensor<4xbf16>, %t: i64) {
   // expected-error @+1 {{operand #3 must be ranked tensor of 32-bit float values, but got 'tensor<4xbf16>'}}
-  %a:3 = "qopt.adam_update"(%w, %g, %m, %v, %t) <{lr = 1.0e-3 : f32}> : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xbf16>, i64) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  %a:3 = "qopt.adam_update"(%w, %g, %m, %v, %t) <{lr = 1.0e-3 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 0, 0, 0>}> : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xbf16>, i64) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
   return
 }
 
@@ -174,7 +174,7 @@ func.func @adam_element_type_mismatch(%w: tensor<4xf32>, %g: tensor<4xf32>, %m: 
 
 func.func @adam_step_not_integer(%w: tensor<4xf32>, %t: f32) {
   // expected-error @+1 {{operand #4 must be 64-bit signless integer, but got 'f32'}}
-  %a:3 = "qopt.adam_update"(%w, %w, %w, %w, %t) <{lr = 1.0e-3 : f32}> : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, f32) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  %a:3 = "qopt.adam_update"(%w, %w, %w, %w, %t) <{lr = 1.0e-3 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 0, 0, 0>}> : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, f32) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
   return
 }
 
@@ -237,7 +237,7 @@ func.func @adam_weight_decay_negative(%w: tensor<4xf32>, %t: i64) {
 // -----
 
 func.func @adam_missing_lr(%w: tensor<4xf32>, %t: i64) {
-  // expected-error @+1 {{requires attribute 'lr'}}
+  // expected-error @+1 {{requires 'lr', as an attribute or as an operand `lr(%x)`}}
   %a:3 = qopt.adam_update %w, %w, %w, %w, %t : tensor<4xf32>
   return
 }
@@ -270,7 +270,7 @@ func.func @muon_rank_1(%w: tensor<4xf32>) {
 
 func.func @muon_shape_mismatch(%w: tensor<4x4xf32>, %g: tensor<4x8xf32>) {
   // expected-error @+1 {{failed to verify that all of {weight, grad, momentum_buffer, new_weight, new_momentum_buffer} have same type}}
-  %a:2 = "qopt.muon_update"(%w, %g, %w) <{lr = 2.0e-2 : f32}> : (tensor<4x4xf32>, tensor<4x8xf32>, tensor<4x4xf32>) -> (tensor<4x4xf32>, tensor<4x4xf32>)
+  %a:2 = "qopt.muon_update"(%w, %g, %w) <{lr = 2.0e-2 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<4x4xf32>, tensor<4x8xf32>, tensor<4x4xf32>) -> (tensor<4x4xf32>, tensor<4x4xf32>)
   return
 }
 
@@ -317,7 +317,7 @@ func.func @muon_weight_decay_negative(%w: tensor<4x4xf32>) {
 // -----
 
 func.func @muon_missing_lr(%w: tensor<4x4xf32>) {
-  // expected-error @+1 {{requires attribute 'lr'}}
+  // expected-error @+1 {{requires 'lr', as an attribute or as an operand `lr(%x)`}}
   %a:2 = qopt.muon_update %w, %w, %w : tensor<4x4xf32>
   return
 }
@@ -387,4 +387,61 @@ func.func @decode_missing_format(%c: tensor<4xi8>) -> tensor<4xf32> {
   // expected-error @+1 {{expected 'as'}}
   %0 = qopt.decode %c : tensor<4xi8> to tensor<4xf32>
   return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @adam_lr_attribute_and_operand(%w: tensor<4xf32>, %t: i64, %lr: f32) {
+  // expected-error @+1 {{has 'lr' both as an attribute and as an operand: give one}}
+  %a:3 = qopt.adam_update %w, %w, %w, %w, %t lr(%lr) {lr = 1.0e-3 : f32} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @adam_beta2_attribute_and_operand(%w: tensor<4xf32>, %t: i64, %lr: f32, %b2: f32) {
+  // expected-error @+1 {{has 'beta2' both as an attribute and as an operand: give one}}
+  %a:3 = qopt.adam_update %w, %w, %w, %w, %t lr(%lr) beta2(%b2) {beta2 = 0.99 : f32} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @adam_weight_decay_attribute_and_operand(%w: tensor<4xf32>, %t: i64, %wd: f32) {
+  // expected-error @+1 {{has 'weight_decay' both as an attribute and as an operand: give one}}
+  %a:3 = qopt.adam_update %w, %w, %w, %w, %t weight_decay(%wd) {lr = 1.0e-3 : f32, weight_decay = 0.01 : f32} : tensor<4xf32>
+  return
+}
+
+// -----
+
+// expected-note @+1 {{prior use here}}
+func.func @adam_operand_not_f32(%w: tensor<4xf32>, %t: i64, %lr: f64) {
+  // expected-error @+1 {{use of value '%lr' expects different type than prior uses: 'f32' vs 'f64'}}
+  %a:3 = qopt.adam_update %w, %w, %w, %w, %t lr(%lr) : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @adam_only_beta_operands(%w: tensor<4xf32>, %t: i64, %b1: f32) {
+  // expected-error @+1 {{requires 'lr', as an attribute or as an operand `lr(%x)`}}
+  %a:3 = qopt.adam_update %w, %w, %w, %w, %t beta1(%b1) : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @muon_lr_attribute_and_operand(%w: tensor<4x4xf32>, %lr: f32) {
+  // expected-error @+1 {{has 'lr' both as an attribute and as an operand: give one}}
+  %a:2 = qopt.muon_update %w, %w, %w lr(%lr) {lr = 2.0e-2 : f32} : tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @muon_weight_decay_attribute_and_operand(%w: tensor<4x4xf32>, %wd: f32) {
+  // expected-error @+1 {{has 'weight_decay' both as an attribute and as an operand: give one}}
+  %a:2 = qopt.muon_update %w, %w, %w weight_decay(%wd) {lr = 2.0e-2 : f32, weight_decay = 0.1 : f32} : tensor<4x4xf32>
+  return
 }

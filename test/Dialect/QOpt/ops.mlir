@@ -92,6 +92,28 @@ func.func @muon_update(%w: tensor<8x4xf32>, %g: tensor<8x4xf32>, %b: tensor<8x4x
   return %w1, %b2 : tensor<8x4xf32>, tensor<8x4xf32>
 }
 
+// CHECK-LABEL: func.func @adam_update_operands
+// CHECK-SAME: (%[[W:[^:]*]]: tensor<16xf32>, %[[T:[^:]*]]: i64, %[[LR:[^:]*]]: f32, %[[B1:[^:]*]]: f32, %[[B2:[^:]*]]: f32, %[[EPS:[^:]*]]: f32, %[[WD:[^:]*]]: f32)
+func.func @adam_update_operands(%w: tensor<16xf32>, %t: i64, %lr: f32, %b1: f32, %b2: f32, %eps: f32, %wd: f32) -> (tensor<16xf32>, tensor<16xf32>) {
+  /// Hyper-parameters as operands replace the attributes of the same name.
+  // CHECK: qopt.adam_update %[[W]], %[[W]], %[[W]], %[[W]], %[[T]] lr(%[[LR]]) beta1(%[[B1]]) beta2(%[[B2]]) epsilon(%[[EPS]]) weight_decay(%[[WD]]) : tensor<16xf32>
+  %w1, %m1, %v1 = qopt.adam_update %w, %w, %w, %w, %t lr(%lr) beta1(%b1) beta2(%b2) epsilon(%eps) weight_decay(%wd) : tensor<16xf32>
+  /// Any subset, the others attributes.
+  // CHECK: qopt.adam_update %[[W]], %[[W]], %[[W]], %[[W]], %[[T]] beta2(%[[B2]]) {decoupled_weight_decay = false, lr = 1.000000e-03 : f32, weight_decay = 0.00999999977 : f32} : tensor<16xf32>
+  %w2, %m2, %v2 = qopt.adam_update %w, %w, %w, %w, %t beta2(%b2) {lr = 1.0e-3 : f32, weight_decay = 1.0e-2 : f32, decoupled_weight_decay = false} : tensor<16xf32>
+  return %w1, %w2 : tensor<16xf32>, tensor<16xf32>
+}
+
+// CHECK-LABEL: func.func @muon_update_operands
+// CHECK-SAME: (%[[W:[^:]*]]: tensor<8x4xf32>, %[[LR:[^:]*]]: f32, %[[WD:[^:]*]]: f32)
+func.func @muon_update_operands(%w: tensor<8x4xf32>, %lr: f32, %wd: f32) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
+  // CHECK: qopt.muon_update %[[W]], %[[W]], %[[W]] lr(%[[LR]]) weight_decay(%[[WD]]) : tensor<8x4xf32>
+  %w1, %b1 = qopt.muon_update %w, %w, %w lr(%lr) weight_decay(%wd) : tensor<8x4xf32>
+  // CHECK: qopt.muon_update %[[W]], %[[W]], %[[W]] lr(%[[LR]]) {nesterov = false} : tensor<8x4xf32>
+  %w2, %b2 = qopt.muon_update %w, %w, %w lr(%lr) {nesterov = false} : tensor<8x4xf32>
+  return %w1, %w2 : tensor<8x4xf32>, tensor<8x4xf32>
+}
+
 // CHECK-LABEL: func.func @muon_update_dynamic
 func.func @muon_update_dynamic(%w: tensor<?x?xf32>, %g: tensor<?x?xf32>, %b: tensor<?x?xf32>) -> (tensor<?x?xf32>, tensor<?x?xf32>) {
   // CHECK: qopt.muon_update %{{.*}}, %{{.*}}, %{{.*}} {lr = 2.000000e-02 : f32} : tensor<?x?xf32>

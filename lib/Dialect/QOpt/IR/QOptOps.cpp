@@ -123,14 +123,64 @@ LogicalResult DecodeOp::verify() {
 // AdamUpdateOp
 //===----------------------------------------------------------------------===//
 
+/// Checks that a hyper-parameter is not given both as the attribute `attr`
+/// and as the operand `operand`. An attribute with a default always holds a
+/// value: there, only one other than `def` counts as given.
+static LogicalResult verifyAttrOrOperand(Operation *op, StringRef name,
+                                         FloatAttr attr, Value operand,
+                                         std::optional<float> def = {}) {
+  if (attr && def && attr.getValue().convertToFloat() == *def)
+    return success();
+  if (attr && operand)
+    return op->emitOpError()
+           << "has '" << name
+           << "' both as an attribute and as an operand: give one";
+  return success();
+}
+
+/// Checks that the learning rate is given, as an attribute or an operand.
+static LogicalResult verifyLrGiven(Operation *op, FloatAttr attr,
+                                   Value operand) {
+  if (!attr && !operand)
+    return op->emitOpError()
+           << "requires 'lr', as an attribute or as an operand `lr(%x)`";
+  return verifyAttrOrOperand(op, "lr", attr, operand);
+}
+
+/// The checks of a hyper-parameter's attribute, when it is one (an operand
+/// is a precondition at run time).
+static LogicalResult
+verifyIfAttr(Attribute attr,
+             llvm::function_ref<LogicalResult(float)> verifyValue) {
+  auto f = dyn_cast_if_present<FloatAttr>(attr);
+  return f ? verifyValue(f.getValue().convertToFloat()) : success();
+}
+
 LogicalResult AdamUpdateOp::verify() {
   Operation *op = getOperation();
-  if (failed(verifyNonNegative(op, "lr", getLr().convertToFloat())) ||
-      failed(verifyUnitInterval(op, "beta1", getBeta1().convertToFloat())) ||
-      failed(verifyUnitInterval(op, "beta2", getBeta2().convertToFloat())) ||
-      failed(verifyPositive(op, "epsilon", getEpsilon().convertToFloat())) ||
-      failed(verifyNonNegative(op, "weight_decay",
-                               getWeightDecay().convertToFloat())))
+  if (failed(verifyLrGiven(op, getLrAttr(), getDynamicLr())) ||
+      failed(verifyAttrOrOperand(op, "beta1", getBeta1Attr(), getDynamicBeta1(),
+                                 0.9f)) ||
+      failed(verifyAttrOrOperand(op, "beta2", getBeta2Attr(), getDynamicBeta2(),
+                                 0.999f)) ||
+      failed(verifyAttrOrOperand(op, "epsilon", getEpsilonAttr(),
+                                 getDynamicEpsilon(), 1.0e-8f)) ||
+      failed(verifyAttrOrOperand(op, "weight_decay", getWeightDecayAttr(),
+                                 getDynamicWeightDecay(), 0.0f)))
+    return failure();
+  auto nonNegative = [&](StringRef name) {
+    return [=](float v) { return verifyNonNegative(op, name, v); };
+  };
+  auto unitInterval = [&](StringRef name) {
+    return [=](float v) { return verifyUnitInterval(op, name, v); };
+  };
+  if (failed(verifyIfAttr(getLrAttr(), nonNegative("lr"))) ||
+      failed(verifyIfAttr(getBeta1Attr(), unitInterval("beta1"))) ||
+      failed(verifyIfAttr(getBeta2Attr(), unitInterval("beta2"))) ||
+      failed(verifyIfAttr(
+          getEpsilonAttr(),
+          [&](float v) { return verifyPositive(op, "epsilon", v); })) ||
+      failed(verifyIfAttr(getWeightDecayAttr(), nonNegative("weight_decay"))))
     return failure();
   return success();
 }
@@ -150,12 +200,18 @@ LogicalResult MuonUpdateOp::verify() {
     return emitOpError("expects a 2-D weight (Muon orthogonalises matrices), "
                        "got rank ")
            << type.getRank();
-  if (failed(verifyNonNegative(op, "lr", getLr().convertToFloat())) ||
+  if (failed(verifyLrGiven(op, getLrAttr(), getDynamicLr())) ||
+      failed(verifyAttrOrOperand(op, "weight_decay", getWeightDecayAttr(),
+                                 getDynamicWeightDecay(), 0.0f)))
+    return failure();
+  auto nonNegative = [&](StringRef name) {
+    return [=](float v) { return verifyNonNegative(op, name, v); };
+  };
+  if (failed(verifyIfAttr(getLrAttr(), nonNegative("lr"))) ||
       failed(
           verifyUnitInterval(op, "momentum", getMomentum().convertToFloat())) ||
       failed(verifyPositive(op, "epsilon", getEpsilon().convertToFloat())) ||
-      failed(verifyNonNegative(op, "weight_decay",
-                               getWeightDecay().convertToFloat())))
+      failed(verifyIfAttr(getWeightDecayAttr(), nonNegative("weight_decay"))))
     return failure();
   if (getNsSteps() < 1 || getNsSteps() > kMaxNewtonSchulzSteps)
     return emitOpError("expects ns_steps in [1, ")

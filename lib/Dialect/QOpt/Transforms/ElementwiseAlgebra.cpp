@@ -54,6 +54,12 @@ int algebra::compareAtoms(const Atom &a, const Atom &b) {
   case Atom::Kind::PowStep:
     if (int c = compareValues(a.base, b.base))
       return c;
+    if (int c =
+            compareValues(static_cast<bool>(a.arg), static_cast<bool>(b.arg)))
+      return c;
+    if (a.arg)
+      if (int c = comparePolys(*a.arg, *b.arg))
+        return c;
     return compareSteps(a.step, b.step);
   case Atom::Kind::Sqrt:
   case Atom::Kind::Recip:
@@ -273,7 +279,8 @@ static bool isKnownNonNegative(const Atom &atom) {
   case Atom::Kind::Abs:
     return true;
   case Atom::Kind::PowStep:
-    return atom.base > 0.0;
+    // A dynamic base is a beta, in [0, 1).
+    return atom.arg || atom.base > 0.0;
   case Atom::Kind::Recip:
     return isKnownNonNegative(*atom.arg);
   case Atom::Kind::Leaf:
@@ -289,8 +296,9 @@ static bool isKnownNonNegative(const Poly &p) {
       p.terms[1].factors.size() == 1 && p.terms[1].factors[0].power == 1) {
     const Atom &pow = *p.terms[1].factors[0].atom;
     double c = p.terms[0].coeff, d = -p.terms[1].coeff;
-    if (pow.kind == Atom::Kind::PowStep && pow.base > 0.0 && pow.base < 1.0 &&
-        c > 0.0 && d > 0.0 && d <= c)
+    if (pow.kind == Atom::Kind::PowStep &&
+        (pow.arg || (pow.base > 0.0 && pow.base < 1.0)) && c > 0.0 && d > 0.0 &&
+        d <= c)
       return true;
   }
   return llvm::all_of(p.terms, [](const Monomial &m) {
@@ -508,6 +516,16 @@ Poly algebra::powStep(double base, const StepRef &step) {
   return Poly::atom(makeAtom(std::move(atom)));
 }
 
+Poly algebra::powStep(const Poly &base, const StepRef &step) {
+  if (std::optional<double> c = base.getConstant())
+    return powStep(*c, step);
+  Atom atom;
+  atom.kind = Atom::Kind::PowStep;
+  atom.arg = std::make_shared<const Poly>(base);
+  atom.step = step;
+  return Poly::atom(makeAtom(std::move(atom)));
+}
+
 Poly algebra::stepValue(const StepRef &step) {
   Atom atom;
   atom.kind = Atom::Kind::Step;
@@ -553,7 +571,10 @@ bool algebra::approxEqual(const Atom &a, const Atom &b, double tolerance) {
   case Atom::Kind::Step:
     return a.step == b.step;
   case Atom::Kind::PowStep:
-    return a.step == b.step && approxEqual(a.base, b.base, tolerance);
+    if (!(a.step == b.step) || static_cast<bool>(a.arg) != bool(b.arg))
+      return false;
+    return a.arg ? approxEqual(*a.arg, *b.arg, tolerance)
+                 : approxEqual(a.base, b.base, tolerance);
   case Atom::Kind::Sqrt:
   case Atom::Kind::Recip:
   case Atom::Kind::Abs:
@@ -674,7 +695,8 @@ static bool isBroadcastMap(AffineMap map) {
 /// integer operand of a conversion to f32.
 static FailureOr<Poly>
 applyOp(Operation *op, function_ref<FailureOr<Poly>(Value)> operand,
-        function_ref<FailureOr<StepRef>(Value, bool)> stepOf) {
+        function_ref<FailureOr<StepRef>(Value, bool)> stepOf,
+        function_ref<bool(const Poly &)> isScalar) {
   if (op->getNumResults() != 1 ||
       !getElementTypeOrSelf(op->getResult(0).getType()).isF32())
     return failure();
@@ -723,16 +745,20 @@ applyOp(Operation *op, function_ref<FailureOr<Poly>(Value)> operand,
     });
   if (isa<math::AbsFOp>(op))
     return unary([](const Poly &a) -> FailureOr<Poly> { return abs(a); });
+  // A bias correction's base: a positive constant, or a dynamic beta.
+  auto isPowBase = [&](const Poly &base) {
+    std::optional<double> b = base.getConstant();
+    return b ? *b > 0.0 : isScalar(base);
+  };
   if (isa<math::PowFOp>(op)) {
-    return binary([](const Poly &base, const Poly &e) -> FailureOr<Poly> {
+    return binary([&](const Poly &base, const Poly &e) -> FailureOr<Poly> {
       if (std::optional<double> c = e.getConstant())
         return powConstant(base, *c);
-      std::optional<double> b = base.getConstant();
       // base^step(t): a bias correction's power.
-      if (b && *b > 0.0 && e.terms.size() == 1 && e.terms[0].coeff == 1.0 &&
+      if (isPowBase(base) && e.terms.size() == 1 && e.terms[0].coeff == 1.0 &&
           e.terms[0].factors.size() == 1 && e.terms[0].factors[0].power == 1 &&
           e.terms[0].factors[0].atom->kind == Atom::Kind::Step)
-        return powStep(*b, e.terms[0].factors[0].atom->step);
+        return powStep(base, e.terms[0].factors[0].atom->step);
       return failure();
     });
   }
@@ -740,11 +766,10 @@ applyOp(Operation *op, function_ref<FailureOr<Poly>(Value)> operand,
     FailureOr<Poly> base = operand(fpowi.getLhs());
     if (failed(base))
       return failure();
-    std::optional<double> b = base->getConstant();
     FailureOr<StepRef> step = stepOf(fpowi.getRhs(), /*isUnsigned=*/false);
-    if (!b || *b <= 0.0 || failed(step))
+    if (!isPowBase(*base) || failed(step))
       return failure();
-    return powStep(*b, *step);
+    return powStep(*base, *step);
   }
   if (isa<arith::SIToFPOp, arith::UIToFPOp>(op)) {
     FailureOr<StepRef> step =
@@ -871,9 +896,20 @@ FailureOr<Poly> ElementwiseAnalysis::expand(Value value, Ctx ctx) {
         return StepRef{v, nullptr, isUnsigned};
       return failure();
     };
-    return expandedOr(applyOp(op, operandPoly, stepOf));
+    return expandedOr(applyOp(op, operandPoly, stepOf,
+                              [&](const Poly &p) { return isScalarPoly(p); }));
   }
   return opaque;
+}
+
+bool ElementwiseAnalysis::isScalarPoly(const Poly &p) const {
+  bool scalar = true;
+  walkAtoms(p, [&](const Atom &atom) {
+    if (atom.kind == Atom::Kind::Step || atom.kind == Atom::Kind::PowStep ||
+        (atom.kind == Atom::Kind::Leaf && !leaves[atom.leaf].scalar))
+      scalar = false;
+  });
+  return scalar;
 }
 
 FailureOr<Poly> ElementwiseAnalysis::expandLinalg(Operation *op,
@@ -943,7 +979,8 @@ FailureOr<Poly> ElementwiseAnalysis::expandLinalg(Operation *op,
       if (std::optional<double> c = getF32Constant(v))
         result = Poly::constant(*c);
       else
-        result = applyOp(def, bodyValue, stepOf);
+        result = applyOp(def, bodyValue, stepOf,
+                         [&](const Poly &p) { return isScalarPoly(p); });
     } else if (v.getParentRegion()->isProperAncestor(&op->getRegion(0))) {
       // A scalar defined above the op.
       result = get(v, Ctx::Scalar);

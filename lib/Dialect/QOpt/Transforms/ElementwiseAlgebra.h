@@ -20,8 +20,9 @@
 //     elementwise code the analysis cannot express), possibly transposed,
 //     and scalars (f32 values, 0-d or all-ones tensors broadcast);
 //   * step(t): an integer `t` converted to f32 (sitofp / uitofp);
-//   * pow(b, t): a positive constant to the power step(t) (math.powf,
-//     math.fpowi), Adam's bias corrections;
+//   * pow(b, t): a positive constant, or a polynomial in scalars (a dynamic
+//     beta, taken to lie in [0, 1) as a bias correction's does), to the
+//     power step(t) (math.powf, math.fpowi), Adam's bias corrections;
 //   * sqrt(P), recip(P), abs(P) of a polynomial P that the normal form
 //     cannot simplify further.
 // Constants fold (the IR's own folders, so f32 rounding is the IR's); sums
@@ -72,10 +73,12 @@ struct Atom {
   Kind kind;
   /// Leaf: index into ElementwiseAnalysis's leaf table.
   unsigned leaf = 0;
-  /// Step, PowStep: the integer step; PowStep: the constant base.
+  /// Step, PowStep: the integer step; PowStep: the constant base, or 0
+  /// when the base is `arg`.
   StepRef step;
   double base = 0.0;
-  /// Sqrt, Recip, Abs: the argument.
+  /// Sqrt, Recip, Abs: the argument; PowStep: the base when it is not a
+  /// constant (a polynomial in scalars).
   std::shared_ptr<const Poly> arg;
 };
 using AtomPtr = std::shared_ptr<const Atom>;
@@ -126,6 +129,8 @@ Poly abs(const Poly &a);
 FailureOr<Poly> powConstant(const Poly &a, double exponent);
 /// base^step(t), base a positive constant.
 Poly powStep(double base, const StepRef &step);
+/// base^step(t), base a polynomial in scalars (a dynamic beta).
+Poly powStep(const Poly &base, const StepRef &step);
 Poly stepValue(const StepRef &step);
 
 /// Equality up to a relative tolerance on every constant.
@@ -178,6 +183,8 @@ private:
   FailureOr<Poly> get(Value value, Ctx ctx);
   FailureOr<Poly> expand(Value value, Ctx ctx);
   FailureOr<Poly> expandLinalg(Operation *op, unsigned resultNumber, Ctx ctx);
+  /// Whether `p` reads only scalars (no tensor element, no step).
+  bool isScalarPoly(const Poly &p) const;
   unsigned leafId(Value value, bool scalar, bool transposed);
   Poly leaf(Value value, bool scalar, bool transposed);
 

@@ -104,9 +104,11 @@ static ArrayRef<Factor> factorsOf(const Poly &p) { return p.terms[0].factors; }
 
 /// The elementwise leaves (read element by element, not transposed) of `p`;
 /// sets `other` when `p` reads anything else (scalars that are not
-/// constants, transposed tensors, a bare step).
+/// constants, except those `isHyper` accepts as dynamic hyper-parameters,
+/// transposed tensors, a bare step).
 static SmallVector<unsigned>
-elementLeaves(const Poly &p, ElementwiseAnalysis &ea, bool &other) {
+elementLeaves(const Poly &p, ElementwiseAnalysis &ea, bool &other,
+              function_ref<bool(const Atom &)> isHyper = nullptr) {
   SmallVector<unsigned> ids;
   walkAtoms(p, [&](const Atom &atom) {
     if (atom.kind == Atom::Kind::Step)
@@ -114,27 +116,14 @@ elementLeaves(const Poly &p, ElementwiseAnalysis &ea, bool &other) {
     if (atom.kind != Atom::Kind::Leaf)
       return;
     const Leaf &leaf = ea.getLeaf(atom.leaf);
+    if (leaf.scalar && isHyper && isHyper(atom))
+      return;
     if (leaf.scalar || leaf.transposed)
       other = true;
     else if (!llvm::is_contained(ids, atom.leaf))
       ids.push_back(atom.leaf);
   });
   return ids;
-}
-
-/// Positive constant terms of the square roots' and reciprocals' arguments
-/// in `p`: where an epsilon can be.
-static SmallVector<double> epsilonCandidates(const Poly &p) {
-  SmallVector<double> eps;
-  walkAtoms(p, [&](const Atom &atom) {
-    if (atom.kind != Atom::Kind::Sqrt && atom.kind != Atom::Kind::Recip)
-      return;
-    for (const Monomial &m : atom.arg->terms)
-      if (m.factors.empty() && m.coeff > 0.0 &&
-          !llvm::is_contained(eps, m.coeff))
-        eps.push_back(m.coeff);
-  });
-  return eps;
 }
 
 /// The f32 `x` within a few ulps of `estimate` for which the f32 product
@@ -152,6 +141,295 @@ static float solveProduct(double estimate, float factor, float target) {
     up = std::nextafter(up, INFINITY);
   }
   return x;
+}
+
+//===----------------------------------------------------------------------===//
+// Dynamic hyper-parameters
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// A hyper-parameter read off the code: a constant (`value`) or, when
+/// `dynamic` is set, a polynomial in scalars available where the raised op
+/// goes (function arguments, 0-d tensors, scalar code on them).
+struct Hyper {
+  float value = 0.0f;
+  std::optional<Poly> dynamic;
+
+  static Hyper constant(float value) { return Hyper{value, std::nullopt}; }
+  bool isDynamic() const { return dynamic.has_value(); }
+  bool isZero() const { return !dynamic && value == 0.0f; }
+  Poly poly() const { return dynamic ? *dynamic : Poly::constant(value); }
+};
+
+/// What the matchers need to handle dynamic hyper-parameters: which scalar
+/// leaves can be one, and the algebra on polynomials in them.
+class HyperAlgebra {
+public:
+  HyperAlgebra(Operation *anchor, ElementwiseAnalysis &ea, double tolerance)
+      : anchor(anchor), ea(ea), tol(tolerance) {}
+
+  /// Whether `atom` is a scalar leaf the raised op can read: an f32 (or a
+  /// 0-d / all-ones f32 tensor) defined before the anchor, outside it.
+  bool isHyperAtom(const Atom &atom) const {
+    if (atom.kind != Atom::Kind::Leaf)
+      return false;
+    const Leaf &leaf = ea.getLeaf(atom.leaf);
+    Type type = leaf.value.getType();
+    if (!leaf.scalar || leaf.transposed ||
+        !(type.isF32() ||
+          (isScalarTensor(type) && getElementTypeOrSelf(type).isF32())))
+      return false;
+    Value value = leaf.value;
+    Operation *ancestor =
+        value.getParentBlock()->findAncestorOpInBlock(*anchor);
+    if (!ancestor)
+      return false;
+    Operation *def = value.getDefiningOp();
+    return !def || def->isBeforeInBlock(ancestor);
+  }
+
+  /// Whether `p` is a hyper-parameter: a polynomial in such leaves (square
+  /// roots, reciprocals and absolute values of them included).
+  bool isHyperPoly(const Poly &p) const {
+    return llvm::all_of(p.terms, [&](const Monomial &m) {
+      return llvm::all_of(m.factors, [&](const Factor &f) {
+        const Atom &atom = *f.atom;
+        if (atom.kind == Atom::Kind::Sqrt || atom.kind == Atom::Kind::Recip ||
+            atom.kind == Atom::Kind::Abs)
+          return isHyperPoly(*atom.arg);
+        return isHyperAtom(atom);
+      });
+    });
+  }
+
+  /// The hyper-parameter `p`, if it is one (a constant, or dynamic).
+  std::optional<Hyper> toHyper(const Poly &p) const {
+    if (std::optional<double> c = p.getConstant())
+      return Hyper::constant(static_cast<float>(*c));
+    if (!isHyperPoly(p))
+      return std::nullopt;
+    return Hyper{0.0f, p};
+  }
+
+  /// The sum, over the terms of `p` that have the factors `q` (up to the
+  /// tolerance) times hyper-parameter leaves only, of those leaves times
+  /// the coefficient: the coefficient of `q` in `p` when it may be dynamic.
+  FailureOr<Poly> cofactor(const Poly &p, ArrayRef<Factor> q) const {
+    Poly result;
+    for (const Monomial &t : p.terms) {
+      SmallVector<Factor, 4> rest(t.factors.begin(), t.factors.end());
+      bool found = true;
+      for (const Factor &f : q) {
+        auto it = llvm::find_if(rest, [&](const Factor &g) {
+          return g.power >= f.power && approxEqual(*g.atom, *f.atom, tol);
+        });
+        if (it == rest.end()) {
+          found = false;
+          break;
+        }
+        if (it->power == f.power)
+          rest.erase(it);
+        else
+          it->power -= f.power;
+      }
+      if (!found || !llvm::all_of(rest, [&](const Factor &g) {
+            return isHyperAtom(*g.atom);
+          }))
+        continue;
+      Poly term;
+      term.terms.push_back(Monomial{t.coeff, std::move(rest)});
+      FailureOr<Poly> sum = add(result, term);
+      if (failed(sum))
+        return failure();
+      result = std::move(*sum);
+    }
+    return result;
+  }
+
+  /// num / den for hyper-parameters: exact for a monomial `den`; otherwise
+  /// the terms of `num` free of `den`'s non-constant atoms over `den`'s
+  /// constant term, checked by multiplying back.
+  FailureOr<Poly> divide(const Poly &num, const Poly &den) const {
+    if (den.isZero())
+      return failure();
+    if (den.terms.size() == 1) {
+      const Monomial &d = den.terms[0];
+      Poly result;
+      for (const Monomial &t : num.terms) {
+        Monomial m{t.coeff / d.coeff, t.factors};
+        for (const Factor &f : d.factors) {
+          auto it = llvm::find_if(m.factors, [&](const Factor &g) {
+            return g.power >= f.power && compareAtoms(*g.atom, *f.atom) == 0;
+          });
+          if (it == m.factors.end())
+            return failure();
+          if (it->power == f.power)
+            m.factors.erase(it);
+          else
+            it->power -= f.power;
+        }
+        Poly term;
+        term.terms.push_back(std::move(m));
+        FailureOr<Poly> sum = add(result, term);
+        if (failed(sum))
+          return failure();
+        result = std::move(*sum);
+      }
+      return result;
+    }
+    std::optional<double> c0;
+    SmallVector<const Atom *> atoms;
+    for (const Monomial &m : den.terms) {
+      if (m.factors.empty())
+        c0 = m.coeff;
+      for (const Factor &f : m.factors)
+        atoms.push_back(f.atom.get());
+    }
+    if (!c0)
+      return failure();
+    Poly q;
+    for (const Monomial &t : num.terms)
+      if (llvm::none_of(t.factors, [&](const Factor &f) {
+            return llvm::any_of(atoms, [&](const Atom *a) {
+              return compareAtoms(*a, *f.atom) == 0;
+            });
+          }))
+        q.terms.push_back(Monomial{t.coeff / *c0, t.factors});
+    FailureOr<Poly> back = mul(den, q);
+    if (failed(back) || !approxEqual(*back, num, tol))
+      return failure();
+    return q;
+  }
+
+  /// `p` times the hyper-parameter `h` (a constant scales).
+  FailureOr<Poly> times(const Poly &p, const Hyper &h) const {
+    if (!h.isDynamic())
+      return scale(p, h.value);
+    return mul(p, *h.dynamic);
+  }
+
+  /// 1 - h, folded in f32 for a constant as the lowering folds it.
+  Hyper oneMinus(const Hyper &h) const {
+    if (!h.isDynamic())
+      return Hyper::constant(1.0f - h.value);
+    FailureOr<Poly> d = sub(Poly::constant(1.0), *h.dynamic);
+    return succeeded(d) ? Hyper{0.0f, *d} : Hyper::constant(NAN);
+  }
+
+  /// Where an epsilon can be, in the square roots' and reciprocals'
+  /// arguments: positive constant terms, then the sum of the terms that are
+  /// dynamic hyper-parameters.
+  SmallVector<Hyper, 4> epsilonCandidates(const Poly &p) const {
+    SmallVector<Hyper, 4> eps;
+    SmallVector<double> seen;
+    SmallVector<Poly, 2> dynamic;
+    walkAtoms(p, [&](const Atom &atom) {
+      if (atom.kind != Atom::Kind::Sqrt && atom.kind != Atom::Kind::Recip)
+        return;
+      Poly hyper;
+      for (const Monomial &m : atom.arg->terms) {
+        if (m.factors.empty() && m.coeff > 0.0 &&
+            !llvm::is_contained(seen, m.coeff)) {
+          seen.push_back(m.coeff);
+          eps.push_back(Hyper::constant(static_cast<float>(m.coeff)));
+        }
+        Poly term;
+        term.terms.push_back(m);
+        if (!m.factors.empty() && isHyperPoly(term))
+          hyper.terms.push_back(m);
+      }
+      if (!hyper.isZero() && llvm::none_of(dynamic, [&](const Poly &d) {
+            return comparePolys(d, hyper) == 0;
+          }))
+        dynamic.push_back(std::move(hyper));
+    });
+    for (Poly &d : dynamic)
+      eps.push_back(Hyper{0.0f, std::move(d)});
+    return eps;
+  }
+
+  /// Builds `h` as an f32 SSA value (a dynamic hyper-parameter), before
+  /// `builder`'s insertion point: the leaves (tensor.extract of 0-d
+  /// tensors) and arith / math ops on them. A coefficient within the
+  /// tolerance of 1 or -1 is taken to be it.
+  Value materialize(OpBuilder &b, Location loc, const Poly &p) {
+    Value sum;
+    for (const Monomial &m : p.terms) {
+      Value prod;
+      for (const Factor &f : m.factors) {
+        Value x = materializeAtom(b, loc, *f.atom);
+        for (unsigned i = 0; i < f.power; ++i)
+          prod = prod ? arith::MulFOp::create(b, loc, prod, x).getResult() : x;
+      }
+      double c = m.coeff;
+      bool negate = false;
+      if (approxEqual(c, -1.0, tol)) {
+        negate = true;
+        c = 1.0;
+      }
+      if (!prod || !approxEqual(c, 1.0, tol)) {
+        Value k = arith::ConstantOp::create(
+            b, loc, b.getF32FloatAttr(static_cast<float>(c)));
+        prod = prod ? arith::MulFOp::create(b, loc, k, prod).getResult() : k;
+      }
+      if (negate && !sum)
+        prod = arith::NegFOp::create(b, loc, prod);
+      if (!sum)
+        sum = prod;
+      else if (negate)
+        sum = arith::SubFOp::create(b, loc, sum, prod);
+      else
+        sum = arith::AddFOp::create(b, loc, sum, prod);
+    }
+    if (!sum)
+      sum = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    return sum;
+  }
+
+private:
+  Value materializeAtom(OpBuilder &b, Location loc, const Atom &atom) {
+    switch (atom.kind) {
+    case Atom::Kind::Sqrt:
+      return math::SqrtOp::create(b, loc, materialize(b, loc, *atom.arg));
+    case Atom::Kind::Abs:
+      return math::AbsFOp::create(b, loc, materialize(b, loc, *atom.arg));
+    case Atom::Kind::Recip:
+      return arith::DivFOp::create(
+          b, loc, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f)),
+          materialize(b, loc, *atom.arg));
+    case Atom::Kind::Leaf:
+    case Atom::Kind::Step:
+    case Atom::Kind::PowStep:
+      break;
+    }
+    // A scalar leaf (isHyperPoly admits no other atom).
+    if (Value done = leafValues.lookup(atom.leaf))
+      return done;
+    Value v = ea.getLeaf(atom.leaf).value;
+    if (auto tensor = dyn_cast<RankedTensorType>(v.getType())) {
+      SmallVector<Value> indices;
+      if (tensor.getRank() > 0)
+        indices.assign(tensor.getRank(),
+                       arith::ConstantIndexOp::create(b, loc, 0));
+      v = tensor::ExtractOp::create(b, loc, v, indices);
+    }
+    leafValues[atom.leaf] = v;
+    return v;
+  }
+
+  Operation *anchor;
+  ElementwiseAnalysis &ea;
+  double tol;
+  DenseMap<unsigned, Value> leafValues;
+};
+
+} // namespace
+
+/// The dynamic hyper-parameter `h` as an SSA value, or null for a constant.
+static Value materializeHyper(OpBuilder &b, Location loc, HyperAlgebra &ha,
+                              const Hyper &h) {
+  return h.isDynamic() ? ha.materialize(b, loc, *h.dynamic) : Value();
 }
 
 /// Erases the ops of `ops` in `block` that the rewrite left without users,
@@ -213,7 +491,7 @@ struct AdamMatch {
   Value weight, grad, moment1, moment2;
   std::optional<StepRef> step;
   Value newWeight, newMoment1, newMoment2;
-  float lr, beta1, beta2, epsilon, weightDecay;
+  Hyper lr, beta1, beta2, epsilon, weightDecay;
   bool biasCorrection, epsilonInsideSqrt, decoupled;
 };
 
@@ -221,8 +499,9 @@ struct AdamMatch {
 /// pass description for the forms).
 class AdamMatcher {
 public:
-  AdamMatcher(Operation *anchor, ElementwiseAnalysis &ea, double tolerance)
-      : anchor(anchor), ea(ea), tol(tolerance) {}
+  AdamMatcher(Operation *anchor, ElementwiseAnalysis &ea, HyperAlgebra &ha,
+              double tolerance)
+      : anchor(anchor), ea(ea), ha(ha), tol(tolerance) {}
 
   std::optional<AdamMatch> match(Value newWeight);
 
@@ -239,6 +518,7 @@ private:
 
   Operation *anchor;
   ElementwiseAnalysis &ea;
+  HyperAlgebra &ha;
   double tol;
 };
 
@@ -256,7 +536,8 @@ std::optional<AdamMatch> AdamMatcher::match(Value newWeight) {
   // bias corrections' powers of one step, through a square root and a
   // reciprocal.
   bool other = false, hasSqrt = false, hasRecip = false;
-  SmallVector<unsigned> ids = elementLeaves(*pNewW, ea, other);
+  auto isHyper = [&](const Atom &atom) { return ha.isHyperAtom(atom); };
+  SmallVector<unsigned> ids = elementLeaves(*pNewW, ea, other, isHyper);
   SmallVector<const Atom *> pows;
   walkAtoms(*pNewW, [&](const Atom &atom) {
     hasSqrt |= atom.kind == Atom::Kind::Sqrt;
@@ -289,6 +570,9 @@ std::optional<AdamMatch> AdamMatcher::match(Value newWeight) {
     for (const Monomial &m : p->terms) {
       unsigned degree = 0;
       for (const Factor &f : m.factors) {
+        // Dynamic hyper-parameters are coefficients.
+        if (ha.isHyperAtom(*f.atom))
+          continue;
         if (f.atom->kind != Atom::Kind::Leaf ||
             !llvm::is_contained(ids, f.atom->leaf))
           isLinear = isQuadratic = false;
@@ -328,27 +612,52 @@ AdamMatcher::matchRoles(const Roles &r, Value newWeight, const Poly &pNewW,
                         ArrayRef<std::pair<Value, Poly>> linear,
                         ArrayRef<std::pair<Value, Poly>> squares,
                         ArrayRef<const Atom *> pows) {
+  // Hyper-parameters are read off the code as constants when they are (in
+  // f32, as the lowering folds them), as polynomials in scalars otherwise.
   for (const auto &[newM, pNewM] : linear) {
     // m' = b1 m + c1 (g + l2 w), c1 ~ 1 - b1.
-    double b1 = pNewM.coefficientOf(factorsOf(r.pm));
-    double c1 = pNewM.coefficientOf(factorsOf(r.pg));
-    double l2c = pNewM.coefficientOf(factorsOf(r.pw));
-    if (b1 <= 0.0 || b1 >= 1.0 || c1 == 0.0 ||
-        pNewM.terms.size() != (l2c != 0.0 ? 3u : 2u) ||
-        !approxEqual(c1, 1.0 - b1, tol))
+    FailureOr<Poly> b1p = ha.cofactor(pNewM, factorsOf(r.pm));
+    FailureOr<Poly> c1p = ha.cofactor(pNewM, factorsOf(r.pg));
+    FailureOr<Poly> l2p = ha.cofactor(pNewM, factorsOf(r.pw));
+    if (failed(b1p) || failed(c1p) || failed(l2p) || c1p->isZero())
       continue;
-    float beta1 = static_cast<float>(b1);
-    float l2 = static_cast<float>(l2c / c1);
-    if (!(l2 >= 0.0f) || !std::isfinite(l2))
+    std::optional<Hyper> beta1 = ha.toHyper(*b1p);
+    if (!beta1 || (!beta1->isDynamic() &&
+                   !(*b1p->getConstant() > 0.0 && *b1p->getConstant() < 1.0)))
       continue;
+    FailureOr<Poly> oneMinusB1 = sub(Poly::constant(1.0), *b1p);
+    if (failed(oneMinusB1) || !approxEqual(*c1p, *oneMinusB1, tol))
+      continue;
+    if (!beta1->isDynamic())
+      beta1 = Hyper::constant(static_cast<float>(*b1p->getConstant()));
+    std::optional<Hyper> l2 = Hyper::constant(0.0f);
+    if (!l2p->isZero()) {
+      std::optional<double> l2c = l2p->getConstant(), c1 = c1p->getConstant();
+      if (l2c && c1) {
+        l2 = Hyper::constant(static_cast<float>(*l2c / *c1));
+      } else {
+        FailureOr<Poly> q = ha.divide(*l2p, *c1p);
+        if (failed(q))
+          continue;
+        l2 = ha.toHyper(*q);
+      }
+      if (!l2 || (!l2->isDynamic() &&
+                  (!(l2->value >= 0.0f) || !std::isfinite(l2->value))))
+        continue;
+    }
     FailureOr<Poly> ge = r.pg;
-    if (l2 != 0.0f)
-      ge = add(r.pg, scale(r.pw, l2));
+    if (!l2->isZero()) {
+      FailureOr<Poly> decay = ha.times(r.pw, *l2);
+      ge = succeeded(decay) ? add(r.pg, *decay) : FailureOr<Poly>(failure());
+    }
     if (failed(ge))
       continue;
     // The reference moment, computed as the lowering computes it.
-    FailureOr<Poly> refM =
-        add(scale(r.pm, beta1), scale(*ge, static_cast<float>(1.0f - beta1)));
+    FailureOr<Poly> mPart = ha.times(r.pm, *beta1);
+    FailureOr<Poly> gPart = ha.times(*ge, ha.oneMinus(*beta1));
+    if (failed(mPart) || failed(gPart))
+      continue;
+    FailureOr<Poly> refM = add(*mPart, *gPart);
     if (failed(refM) || !approxEqual(pNewM, *refM, tol))
       continue;
     FailureOr<Poly> ge2 = mul(*ge, *ge);
@@ -356,12 +665,18 @@ AdamMatcher::matchRoles(const Roles &r, Value newWeight, const Poly &pNewW,
       continue;
 
     for (const auto &[newV, pNewV] : squares) {
-      double b2 = pNewV.coefficientOf(factorsOf(r.pv));
-      if (b2 <= 0.0 || b2 >= 1.0)
+      FailureOr<Poly> b2p = ha.cofactor(pNewV, factorsOf(r.pv));
+      if (failed(b2p))
         continue;
-      float beta2 = static_cast<float>(b2);
-      FailureOr<Poly> refV = add(scale(r.pv, beta2),
-                                 scale(*ge2, static_cast<float>(1.0f - beta2)));
+      std::optional<Hyper> beta2 = ha.toHyper(*b2p);
+      if (!beta2 || (!beta2->isDynamic() &&
+                     !(*b2p->getConstant() > 0.0 && *b2p->getConstant() < 1.0)))
+        continue;
+      FailureOr<Poly> vPart = ha.times(r.pv, *beta2);
+      FailureOr<Poly> g2Part = ha.times(*ge2, ha.oneMinus(*beta2));
+      if (failed(vPart) || failed(g2Part))
+        continue;
+      FailureOr<Poly> refV = add(*vPart, *g2Part);
       if (failed(refV) || !approxEqual(pNewV, *refV, tol))
         continue;
 
@@ -370,20 +685,24 @@ AdamMatcher::matchRoles(const Roles &r, Value newWeight, const Poly &pNewW,
         std::optional<StepRef> step;
         if (biasCorrection) {
           // The powers' bases are the betas.
-          auto powOf = [&](double beta) -> const Atom * {
-            for (const Atom *p : pows)
-              if (approxEqual(p->base, beta, tol))
+          auto powOf = [&](const Hyper &beta) -> const Atom * {
+            for (const Atom *p : pows) {
+              if (beta.isDynamic()
+                      ? p->arg && approxEqual(*p->arg, *beta.dynamic, tol)
+                      : !p->arg && approxEqual(p->base, beta.value, tol))
                 return p;
+            }
             return nullptr;
           };
-          const Atom *pow1 = powOf(beta1), *pow2 = powOf(beta2);
+          const Atom *pow1 = powOf(*beta1), *pow2 = powOf(*beta2);
           if (!pow1 || !pow2 || !canMaterializeStep(pow1->step))
             continue;
           step = pow1->step;
-          FailureOr<Poly> bc1 =
-              sub(Poly::constant(1.0), powStep(pow1->base, pow1->step));
-          FailureOr<Poly> bc2 =
-              sub(Poly::constant(1.0), powStep(pow2->base, pow2->step));
+          auto copy = [](const Atom *atom) {
+            return Poly::atom(std::make_shared<const Atom>(*atom));
+          };
+          FailureOr<Poly> bc1 = sub(Poly::constant(1.0), copy(pow1));
+          FailureOr<Poly> bc2 = sub(Poly::constant(1.0), copy(pow2));
           if (failed(bc1) || failed(bc2))
             continue;
           FailureOr<Poly> r1 = recip(*bc1), r2 = recip(*bc2);
@@ -399,17 +718,17 @@ AdamMatcher::matchRoles(const Roles &r, Value newWeight, const Poly &pNewW,
         }
 
         for (bool inside : {false, true}) {
-          for (double epsCandidate : epsilonCandidates(pNewW)) {
-            float eps = static_cast<float>(epsCandidate);
+          for (const Hyper &eps : ha.epsilonCandidates(pNewW)) {
+            Poly epsPoly = eps.poly();
             FailureOr<Poly> denom = failure();
             if (inside) {
-              FailureOr<Poly> shifted = add(vHat, Poly::constant(eps));
+              FailureOr<Poly> shifted = add(vHat, epsPoly);
               if (succeeded(shifted))
                 denom = algebra::sqrt(*shifted);
             } else {
               FailureOr<Poly> root = algebra::sqrt(vHat);
               if (succeeded(root))
-                denom = add(*root, Poly::constant(eps));
+                denom = add(*root, epsPoly);
             }
             if (failed(denom))
               continue;
@@ -429,42 +748,80 @@ AdamMatcher::matchRoles(const Roles &r, Value newWeight, const Poly &pNewW,
                            f.atom->leaf == mLeaf;
                   }))
                 q = &t;
-            std::optional<double> lrValue;
-            for (const Monomial &t : pNewW.terms) {
-              if (!q)
-                break;
-              Poly a, b;
-              a.terms.push_back(Monomial{1.0, t.factors});
-              b.terms.push_back(Monomial{1.0, q->factors});
-              if (approxEqual(a, b, tol)) {
-                lrValue = -t.coeff / q->coeff;
-                break;
-              }
-            }
-            if (!lrValue || !(*lrValue > 0.0) || !std::isfinite(*lrValue))
+            if (!q)
               continue;
-            float lr = static_cast<float>(*lrValue);
+            FailureOr<Poly> lrTimesQ = ha.cofactor(pNewW, q->factors);
+            if (failed(lrTimesQ) || lrTimesQ->isZero())
+              continue;
+            std::optional<Hyper> lr;
+            if (std::optional<double> c = lrTimesQ->getConstant()) {
+              double lrValue = -*c / q->coeff;
+              if (!(lrValue > 0.0) || !std::isfinite(lrValue))
+                continue;
+              lr = Hyper::constant(static_cast<float>(lrValue));
+            } else {
+              lr = ha.toHyper(scale(*lrTimesQ, -1.0 / q->coeff));
+              if (!lr)
+                continue;
+            }
             // w' = kw w - lr d: kw = 1 - lr wd (decoupled decay), or 1 with
             // L2 decay.
-            double kw = pNewW.coefficientOf(factorsOf(r.pw));
-            bool decoupled = l2 == 0.0f;
-            float wd = l2;
-            if (decoupled) {
-              double decay = (1.0 - kw) / lr;
+            FailureOr<Poly> kw = ha.cofactor(pNewW, factorsOf(r.pw));
+            if (failed(kw))
+              continue;
+            bool decoupled = l2->isZero();
+            Hyper wd = *l2;
+            std::optional<double> kwc = kw->getConstant();
+            if (decoupled && !lr->isDynamic() && kwc) {
+              double decay = (1.0 - *kwc) / lr->value;
               if (!(decay >= 0.0) || !std::isfinite(decay))
                 continue;
-              wd = solveProduct(decay, lr, static_cast<float>(1.0 - kw));
+              wd = Hyper::constant(solveProduct(
+                  decay, lr->value, static_cast<float>(1.0 - *kwc)));
+            } else if (decoupled) {
+              FailureOr<Poly> decay = sub(Poly::constant(1.0), *kw);
+              if (failed(decay))
+                continue;
+              FailureOr<Poly> q = ha.divide(*decay, lr->poly());
+              if (failed(q))
+                continue;
+              std::optional<Hyper> h = ha.toHyper(*q);
+              if (!h || (!h->isDynamic() &&
+                         (!(h->value >= 0.0f) || !std::isfinite(h->value))))
+                continue;
+              wd = *h;
             }
-            float lrWd = lr * wd;
-            Poly keep =
-                scale(r.pw, decoupled ? 1.0 - static_cast<double>(lrWd) : 1.0);
-            FailureOr<Poly> refW = add(keep, scale(*direction, -lr));
+            FailureOr<Poly> refW = failure();
+            if (!lr->isDynamic() && !wd.isDynamic()) {
+              float lrWd = lr->value * wd.value;
+              Poly keep = scale(
+                  r.pw, decoupled ? 1.0 - static_cast<double>(lrWd) : 1.0);
+              refW = add(keep, scale(*direction, -lr->value));
+            } else {
+              FailureOr<Poly> keep = r.pw;
+              if (decoupled) {
+                FailureOr<Poly> lrWd = ha.times(lr->poly(), wd);
+                FailureOr<Poly> k = failure();
+                if (succeeded(lrWd))
+                  k = sub(Poly::constant(1.0), *lrWd);
+                keep = failure();
+                if (succeeded(k))
+                  keep = mul(r.pw, *k);
+              }
+              FailureOr<Poly> step = ha.times(*direction, *lr);
+              if (succeeded(keep) && succeeded(step))
+                refW = sub(*keep, *step);
+            }
             if (failed(refW) || !approxEqual(pNewW, *refW, tol))
               continue;
-            return AdamMatch{
-                r.w,    r.g,      r.m,   r.v,   step, newWeight, newM,
-                newV,   lr,       beta1, beta2, eps,  wd,        biasCorrection,
-                inside, decoupled};
+            return AdamMatch{r.w,    r.g,
+                             r.m,    r.v,
+                             step,   newWeight,
+                             newM,   newV,
+                             *lr,    *beta1,
+                             *beta2, eps,
+                             wd,     biasCorrection,
+                             inside, decoupled};
           }
         }
       }
@@ -488,7 +845,8 @@ struct RaiseAdamPattern : RewritePattern {
     if (!isElementwiseProducer(op))
       return rewriter.notifyMatchFailure(op, "not elementwise on tensors");
     ElementwiseAnalysis ea;
-    AdamMatcher matcher(op, ea, tolerance);
+    HyperAlgebra ha(op, ea, tolerance);
+    AdamMatcher matcher(op, ea, ha, tolerance);
     for (Value result : op->getResults()) {
       std::optional<AdamMatch> m = matcher.match(result);
       if (!m)
@@ -503,30 +861,29 @@ struct RaiseAdamPattern : RewritePattern {
                            : arith::ConstantOp::create(
                                  rewriter, loc, rewriter.getI64IntegerAttr(1))
                                  .getResult();
-      SmallVector<NamedAttribute> attrs;
-      auto setF32 = [&](StringRef name, float value, float def) {
-        if (value != def || name == "lr")
-          attrs.push_back(
-              rewriter.getNamedAttr(name, rewriter.getF32FloatAttr(value)));
+      // A constant is an attribute (omitted at its default, except lr); a
+      // dynamic hyper-parameter an operand, built before the op.
+      auto attr = [&](const Hyper &h, std::optional<float> def) -> FloatAttr {
+        if (h.isDynamic() || (def && h.value == *def))
+          return {};
+        return rewriter.getF32FloatAttr(h.value);
       };
-      setF32("lr", m->lr, 0.0f);
-      setF32("beta1", m->beta1, 0.9f);
-      setF32("beta2", m->beta2, 0.999f);
-      setF32("epsilon", m->epsilon, 1.0e-8f);
-      setF32("weight_decay", m->weightDecay, 0.0f);
-      if (!m->biasCorrection)
-        attrs.push_back(rewriter.getNamedAttr("bias_correction",
-                                              rewriter.getBoolAttr(false)));
-      if (m->epsilonInsideSqrt)
-        attrs.push_back(rewriter.getNamedAttr("epsilon_inside_sqrt",
-                                              rewriter.getBoolAttr(true)));
-      if (!m->decoupled)
-        attrs.push_back(rewriter.getNamedAttr("decoupled_weight_decay",
-                                              rewriter.getBoolAttr(false)));
+      auto operand = [&](const Hyper &h) {
+        return materializeHyper(rewriter, loc, ha, h);
+      };
+      Value dynLr = operand(m->lr), dynBeta1 = operand(m->beta1),
+            dynBeta2 = operand(m->beta2), dynEps = operand(m->epsilon),
+            dynWd = operand(m->weightDecay);
       Type type = m->weight.getType();
       auto adam = AdamUpdateOp::create(
-          rewriter, loc, TypeRange{type, type, type},
-          ValueRange{m->weight, m->grad, m->moment1, m->moment2, step}, attrs);
+          rewriter, loc, type, type, type, m->weight, m->grad, m->moment1,
+          m->moment2, step, dynLr, dynBeta1, dynBeta2, dynEps, dynWd,
+          attr(m->lr, std::nullopt), attr(m->beta1, 0.9f),
+          attr(m->beta2, 0.999f), attr(m->epsilon, 1.0e-8f),
+          attr(m->weightDecay, 0.0f),
+          m->biasCorrection ? BoolAttr() : rewriter.getBoolAttr(false),
+          m->epsilonInsideSqrt ? rewriter.getBoolAttr(true) : BoolAttr(),
+          m->decoupled ? BoolAttr() : rewriter.getBoolAttr(false));
       rewriter.replaceAllUsesWith(m->newWeight, adam.getNewWeight());
       rewriter.replaceAllUsesWith(m->newMoment1, adam.getNewMoment1());
       rewriter.replaceAllUsesWith(m->newMoment2, adam.getNewMoment2());
@@ -802,7 +1159,9 @@ namespace {
 /// A recognised Muon step.
 struct MuonMatch {
   Value weight, grad, buffer, newWeight, newBuffer;
-  float lr, momentum, epsilon, weightDecay;
+  Hyper lr;
+  float momentum, epsilon;
+  Hyper weightDecay;
   bool nesterov;
   NewtonSchulz ns;
   SmallVector<Operation *> ops;
@@ -813,7 +1172,8 @@ struct MuonMatch {
 /// Recognises a Muon step whose new weight is `newWeight` (see the pass
 /// description).
 static std::optional<MuonMatch> matchMuon(Operation *anchor, Value newWeight,
-                                          ElementwiseAnalysis &ea, double tol) {
+                                          ElementwiseAnalysis &ea,
+                                          HyperAlgebra &ha, double tol) {
   auto type = dyn_cast<RankedTensorType>(newWeight.getType());
   if (!type || !type.getElementType().isF32() || type.getRank() != 2 ||
       !type.hasStaticShape())
@@ -821,20 +1181,49 @@ static std::optional<MuonMatch> matchMuon(Operation *anchor, Value newWeight,
   int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
   bool tall = rows > cols;
   FailureOr<Poly> pNewW = ea.element(newWeight);
-  if (failed(pNewW) || pNewW->terms.size() != 2)
+  if (failed(pNewW))
+    return std::nullopt;
+  // W' = kw W + kx X, the coefficients constants or, with a dynamic lr or
+  // weight decay, polynomials in scalars: group the terms by the one
+  // tensor leaf each reads.
+  SmallVector<std::pair<AtomPtr, Poly>, 2> groups;
+  for (const Monomial &t : pNewW->terms) {
+    AtomPtr tensorLeaf;
+    Monomial coeff{t.coeff, {}};
+    for (const Factor &f : t.factors) {
+      if (ha.isHyperAtom(*f.atom)) {
+        coeff.factors.push_back(f);
+        continue;
+      }
+      if (tensorLeaf || f.power != 1 || f.atom->kind != Atom::Kind::Leaf)
+        return std::nullopt;
+      tensorLeaf = f.atom;
+    }
+    if (!tensorLeaf)
+      return std::nullopt;
+    auto it = llvm::find_if(groups, [&](const auto &g) {
+      return g.first->leaf == tensorLeaf->leaf;
+    });
+    if (it == groups.end()) {
+      groups.push_back({tensorLeaf, Poly()});
+      it = std::prev(groups.end());
+    }
+    Poly term;
+    term.terms.push_back(std::move(coeff));
+    FailureOr<Poly> sum = add(it->second, term);
+    if (failed(sum))
+      return std::nullopt;
+    it->second = std::move(*sum);
+  }
+  if (groups.size() != 2)
     return std::nullopt;
 
   for (int i = 0; i < 2; ++i) {
-    // W' = kw W + kx X: X the Newton-Schulz result (transposed back when
-    // the iteration ran on the transpose).
-    const Monomial &tw = pNewW->terms[i], &tx = pNewW->terms[1 - i];
-    if (tw.factors.size() != 1 || tx.factors.size() != 1 ||
-        tw.factors[0].power != 1 || tx.factors[0].power != 1 ||
-        tw.factors[0].atom->kind != Atom::Kind::Leaf ||
-        tx.factors[0].atom->kind != Atom::Kind::Leaf)
-      continue;
-    const Leaf lw = ea.getLeaf(tw.factors[0].atom->leaf);
-    const Leaf lx = ea.getLeaf(tx.factors[0].atom->leaf);
+    // X is the Newton-Schulz result (transposed back when the iteration
+    // ran on the transpose).
+    const Poly kwPoly = groups[i].second, kxPoly = groups[1 - i].second;
+    const Leaf lw = ea.getLeaf(groups[i].first->leaf);
+    const Leaf lx = ea.getLeaf(groups[1 - i].first->leaf);
     if (lw.scalar || lw.transposed || lx.scalar || lw.value.getType() != type)
       continue;
     SmallVector<Operation *> ops;
@@ -967,20 +1356,45 @@ static std::optional<MuonMatch> matchMuon(Operation *anchor, Value newWeight,
           // W' = W - lr s X - lr wd W.
           float s = std::sqrt(std::max(1.0f, static_cast<float>(rows) /
                                                  static_cast<float>(cols)));
-          double lr = -tx.coeff / s;
-          if (!(lr > 0.0) || !std::isfinite(lr))
-            continue;
-          // The lowering folds lr * s and lr * wd in f32: pick the
-          // attributes whose products are the original's constants.
-          float lrF = solveProduct(lr, s, static_cast<float>(-tx.coeff));
-          double wd = (1.0 - tw.coeff) / lrF;
-          if (!(wd >= 0.0) || !std::isfinite(wd))
-            continue;
-          float wdF = solveProduct(wd, lrF, static_cast<float>(1.0 - tw.coeff));
+          std::optional<double> kx = kxPoly.getConstant(),
+                                kw = kwPoly.getConstant();
+          Hyper lrH, wdH;
+          if (kx && kw) {
+            double lr = -*kx / s;
+            if (!(lr > 0.0) || !std::isfinite(lr))
+              continue;
+            // The lowering folds lr * s and lr * wd in f32: pick the
+            // attributes whose products are the original's constants.
+            float lrF = solveProduct(lr, s, static_cast<float>(-*kx));
+            double wd = (1.0 - *kw) / lrF;
+            if (!(wd >= 0.0) || !std::isfinite(wd))
+              continue;
+            lrH = Hyper::constant(lrF);
+            wdH = Hyper::constant(
+                solveProduct(wd, lrF, static_cast<float>(1.0 - *kw)));
+          } else {
+            // A dynamic lr (or weight decay): read off as polynomials.
+            std::optional<Hyper> lr = ha.toHyper(scale(kxPoly, -1.0 / s));
+            FailureOr<Poly> decay = sub(Poly::constant(1.0), kwPoly);
+            if (!lr || lr->isZero() || failed(decay))
+              continue;
+            if (!lr->isDynamic() && !(lr->value > 0.0f))
+              continue;
+            FailureOr<Poly> wd = ha.divide(*decay, lr->poly());
+            if (failed(wd))
+              continue;
+            std::optional<Hyper> wdHyper = ha.toHyper(*wd);
+            if (!wdHyper ||
+                (!wdHyper->isDynamic() &&
+                 (!(wdHyper->value >= 0.0f) || !std::isfinite(wdHyper->value))))
+              continue;
+            lrH = *lr;
+            wdH = *wdHyper;
+          }
           if (Operation *def = norm.getDefiningOp())
             ops.push_back(def);
-          return MuonMatch{lw.value, g,   b,   newWeight, newB, lrF,
-                           mu,       eps, wdF, nesterov,  *ns,  ops};
+          return MuonMatch{lw.value, g,   b,   newWeight, newB, lrH,
+                           mu,       eps, wdH, nesterov,  *ns,  ops};
         }
       }
     }
@@ -1003,7 +1417,8 @@ struct RaiseMuonPattern : RewritePattern {
       return rewriter.notifyMatchFailure(op, "not elementwise on tensors");
     ElementwiseAnalysis ea;
     for (Value result : op->getResults()) {
-      std::optional<MuonMatch> m = matchMuon(op, result, ea, tolerance);
+      HyperAlgebra ha(op, ea, tolerance);
+      std::optional<MuonMatch> m = matchMuon(op, result, ea, ha, tolerance);
       if (!m)
         continue;
       Block *block = op->getBlock();
@@ -1012,30 +1427,30 @@ struct RaiseMuonPattern : RewritePattern {
       llvm::SmallPtrSet<Operation *, 16> deadBefore = deadOps(block, producers);
 
       rewriter.setInsertionPointAfter(op);
+      Location loc = op->getLoc();
       Type type = m->weight.getType();
-      SmallVector<NamedAttribute> attrs = {
-          rewriter.getNamedAttr("lr", rewriter.getF32FloatAttr(m->lr))};
-      if (m->momentum != 0.95f)
-        attrs.push_back(rewriter.getNamedAttr(
-            "momentum", rewriter.getF32FloatAttr(m->momentum)));
-      if (!m->nesterov)
-        attrs.push_back(
-            rewriter.getNamedAttr("nesterov", rewriter.getBoolAttr(false)));
-      if (m->ns.steps != 5)
-        attrs.push_back(rewriter.getNamedAttr(
-            "ns_steps", rewriter.getI64IntegerAttr(m->ns.steps)));
-      if (m->ns.coeffs != std::array<float, 3>{3.4445f, -4.7750f, 2.0315f})
-        attrs.push_back(rewriter.getNamedAttr(
-            "ns_coeffs", rewriter.getDenseF32ArrayAttr(m->ns.coeffs)));
-      if (m->epsilon != 1.0e-7f)
-        attrs.push_back(rewriter.getNamedAttr(
-            "epsilon", rewriter.getF32FloatAttr(m->epsilon)));
-      if (m->weightDecay != 0.0f)
-        attrs.push_back(rewriter.getNamedAttr(
-            "weight_decay", rewriter.getF32FloatAttr(m->weightDecay)));
+      // Constants are attributes (omitted at their defaults, except lr);
+      // a dynamic lr or weight decay an operand.
+      Value dynLr = materializeHyper(rewriter, loc, ha, m->lr);
+      Value dynWd = materializeHyper(rewriter, loc, ha, m->weightDecay);
+      auto f32Attr = [&](float value, std::optional<float> def) -> FloatAttr {
+        if (def && value == *def)
+          return {};
+        return rewriter.getF32FloatAttr(value);
+      };
       auto muon = MuonUpdateOp::create(
-          rewriter, op->getLoc(), TypeRange{type, type},
-          ValueRange{m->weight, m->grad, m->buffer}, attrs);
+          rewriter, loc, type, type, m->weight, m->grad, m->buffer, dynLr,
+          dynWd, m->lr.isDynamic() ? FloatAttr() : f32Attr(m->lr.value, {}),
+          f32Attr(m->momentum, 0.95f),
+          m->nesterov ? BoolAttr() : rewriter.getBoolAttr(false),
+          m->ns.steps != 5 ? rewriter.getI64IntegerAttr(m->ns.steps)
+                           : IntegerAttr(),
+          m->ns.coeffs != std::array<float, 3>{3.4445f, -4.7750f, 2.0315f}
+              ? rewriter.getDenseF32ArrayAttr(m->ns.coeffs)
+              : DenseF32ArrayAttr(),
+          f32Attr(m->epsilon, 1.0e-7f),
+          m->weightDecay.isDynamic() ? FloatAttr()
+                                     : f32Attr(m->weightDecay.value, 0.0f));
       rewriter.replaceAllUsesWith(m->newWeight, muon.getNewWeight());
       rewriter.replaceAllUsesWith(m->newBuffer, muon.getNewMomentumBuffer());
       eraseDeadProducers(rewriter, block, producers, deadBefore);
@@ -1050,6 +1465,9 @@ struct RaiseMuonPattern : RewritePattern {
 //===----------------------------------------------------------------------===//
 // Pass
 //===----------------------------------------------------------------------===//
+
+/// The unit attribute that keeps the pass out of an op (a function, say).
+static constexpr llvm::StringLiteral kNoRaiseAttr = "qopt.no_raise";
 
 /// Records the ops a rewrite erases, so the walk skips them.
 struct ErasedOps : RewriterBase::Listener {
@@ -1077,10 +1495,15 @@ struct RaiseOptimizersPass
     // One visit per op, in program order (the new weight comes after the
     // state it reads), no folding and no dead-code elimination: IR that is
     // not raised stays as it was.
+    // Ops under one marked `qopt.no_raise` (a reference step kept as
+    // written, for instance) are not visited.
     SmallVector<Operation *> ops;
-    getOperation()->walk([&](Operation *op) {
+    getOperation()->walk<WalkOrder::PreOrder>([&](Operation *op) {
+      if (op->hasAttr(kNoRaiseAttr))
+        return WalkResult::skip();
       if (op != getOperation())
         ops.push_back(op);
+      return WalkResult::advance();
     });
     ErasedOps listener;
     PatternRewriter rewriter(&getContext());

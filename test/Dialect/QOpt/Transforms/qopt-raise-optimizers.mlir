@@ -370,15 +370,16 @@ func.func @adamw_no_bias_correction(%w: tensor<32xf32>, %g: tensor<32xf32>,
 // -----
 
 #id = affine_map<(d0) -> (d0)>
-/// negative: the learning rate is a function argument; an attribute must
-/// be a constant, so the step stays as it is.
-// CHECK-LABEL: func.func @negative_adam_lr_argument
-// CHECK-NOT: qopt.adam_update
-// CHECK: linalg.generic
+/// The learning rate a function argument: the operand lr(%x) (more forms
+/// in qopt-raise-optimizers-dynamic.mlir).
+// CHECK-LABEL: func.func @adam_lr_argument
+// CHECK-SAME: %[[LR:[^:]*]]: f32)
+// CHECK: qopt.adam_update %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} lr(%[[LR]]) {bias_correction = false} : tensor<32xf32>
+// CHECK-NOT: linalg.generic
 // CHECK: return
-func.func @negative_adam_lr_argument(%w: tensor<32xf32>, %g: tensor<32xf32>,
-                                     %m: tensor<32xf32>, %v: tensor<32xf32>,
-                                     %lr: f32)
+func.func @adam_lr_argument(%w: tensor<32xf32>, %g: tensor<32xf32>,
+                            %m: tensor<32xf32>, %v: tensor<32xf32>,
+                            %lr: f32)
     -> (tensor<32xf32>, tensor<32xf32>, tensor<32xf32>) {
   %b1 = arith.constant 0.9 : f32
   %c1 = arith.constant 0.1 : f32

@@ -172,6 +172,7 @@ def QOpt_DecodeOp : QOpt_Op<"decode", [Pure, SameOperandsAndResultShape]> {
 //===----------------------------------------------------------------------===//
 
 def QOpt_AdamUpdateOp : QOpt_OptimizerOp<"adam_update", [
+    AttrSizedOperandSegments,
     AllTypesMatch<["weight", "grad", "moment1", "moment2",
                    "new_weight", "new_moment1", "new_moment2"]>]> {
   let summary = "one Adam / AdamW step on a weight tensor";
@@ -208,6 +209,15 @@ def QOpt_AdamUpdateOp : QOpt_OptimizerOp<"adam_update", [
       `g~ = g + weight_decay * w`, with `g~` in place of `g` in `m'` and `v'`
       and no decay term in `w'`.
 
+    Hyper-parameters that change during training (a learning-rate schedule,
+    betas or a weight decay fed to the step) are given as f32 operands
+    instead: `lr(%x)`, `beta1(%x)`, `beta2(%x)`, `epsilon(%x)` and
+    `weight_decay(%x)` after `step` replace the attribute of the same name,
+    which must then be absent or hold its default (giving both is an error;
+    `lr` is required one way or the other). An operand's value is not checked: the ranges above
+    are preconditions at run time, and with a dynamic beta the bias
+    correction computes `1 - beta^step` with `math.powf` at run time.
+
     Quantization of the training step is expressed around the op: a
     `qopt.quantize` on `g` (component `grad`) and on the results `m'`, `v'`
     (components `first_moment`, `second_moment`); the op itself computes in
@@ -222,6 +232,9 @@ def QOpt_AdamUpdateOp : QOpt_OptimizerOp<"adam_update", [
     %w2, %m2, %v2 = qopt.adam_update %w, %g, %m, %v, %step
         {lr = 1.0e-3 : f32, weight_decay = 0.01 : f32,
          decoupled_weight_decay = false} : tensor<128xf32>
+    // A scheduled learning rate and beta2 as operands (%lr, %b2: f32).
+    %w3, %m3, %v3 = qopt.adam_update %w, %g, %m, %v, %step lr(%lr)
+        beta2(%b2) {weight_decay = 0.01 : f32} : tensor<128xf32>
     ```
   }];
   let arguments = (ins
@@ -230,7 +243,12 @@ def QOpt_AdamUpdateOp : QOpt_OptimizerOp<"adam_update", [
     QOpt_F32Tensor:$moment1,
     QOpt_F32Tensor:$moment2,
     I64:$step,
-    F32Attr:$lr,
+    Optional<F32>:$dynamic_lr,
+    Optional<F32>:$dynamic_beta1,
+    Optional<F32>:$dynamic_beta2,
+    Optional<F32>:$dynamic_epsilon,
+    Optional<F32>:$dynamic_weight_decay,
+    OptionalAttr<F32Attr>:$lr,
     DefaultValuedAttr<F32Attr, "0.9f">:$beta1,
     DefaultValuedAttr<F32Attr, "0.999f">:$beta2,
     DefaultValuedAttr<F32Attr, "1.0e-8f">:$epsilon,
@@ -245,8 +263,13 @@ def QOpt_AdamUpdateOp : QOpt_OptimizerOp<"adam_update", [
     QOpt_F32Tensor:$new_moment2
   );
   let assemblyFormat = [{
-    $weight `,` $grad `,` $moment1 `,` $moment2 `,` $step attr-dict
-    `:` type($weight)
+    $weight `,` $grad `,` $moment1 `,` $moment2 `,` $step
+    (`lr` `(` $dynamic_lr^ `)`)?
+    (`beta1` `(` $dynamic_beta1^ `)`)?
+    (`beta2` `(` $dynamic_beta2^ `)`)?
+    (`epsilon` `(` $dynamic_epsilon^ `)`)?
+    (`weight_decay` `(` $dynamic_weight_decay^ `)`)?
+    attr-dict `:` type($weight)
   }];
 }
 
@@ -255,6 +278,7 @@ def QOpt_AdamUpdateOp : QOpt_OptimizerOp<"adam_update", [
 //===----------------------------------------------------------------------===//
 
 def QOpt_MuonUpdateOp : QOpt_OptimizerOp<"muon_update", [
+    AttrSizedOperandSegments,
     AllTypesMatch<["weight", "grad", "momentum_buffer",
                    "new_weight", "new_momentum_buffer"]>]> {
   let summary = "one Muon step on a 2-D weight";
@@ -280,18 +304,27 @@ def QOpt_MuonUpdateOp : QOpt_OptimizerOp<"muon_update", [
     the common reference implementation); `epsilon` (default 1e-7) is positive;
     `weight_decay` (default 0) is finite and non-negative.
 
+    `lr(%x)` and `weight_decay(%x)`, f32 operands after the momentum buffer,
+    replace the attribute of the same name (a learning-rate schedule); the
+    attribute must then be absent (or hold its default), and `lr` is
+    required one way or the other. An operand's value is a precondition at run time, not checked.
+
     Example:
 
     ```mlir
     %w1, %b1 = qopt.muon_update %w, %g, %b
         {lr = 2.0e-2 : f32, nesterov = false} : tensor<64x32xf32>
+    // The learning rate of a schedule (%lr: f32).
+    %w2, %b2 = qopt.muon_update %w, %g, %b lr(%lr) : tensor<64x32xf32>
     ```
   }];
   let arguments = (ins
     QOpt_F32Tensor:$weight,
     QOpt_F32Tensor:$grad,
     QOpt_F32Tensor:$momentum_buffer,
-    F32Attr:$lr,
+    Optional<F32>:$dynamic_lr,
+    Optional<F32>:$dynamic_weight_decay,
+    OptionalAttr<F32Attr>:$lr,
     DefaultValuedAttr<F32Attr, "0.95f">:$momentum,
     DefaultValuedAttr<BoolAttr, "true">:$nesterov,
     DefaultValuedAttr<I64Attr, "5">:$ns_steps,
@@ -304,7 +337,10 @@ def QOpt_MuonUpdateOp : QOpt_OptimizerOp<"muon_update", [
     QOpt_F32Tensor:$new_momentum_buffer
   );
   let assemblyFormat = [{
-    $weight `,` $grad `,` $momentum_buffer attr-dict `:` type($weight)
+    $weight `,` $grad `,` $momentum_buffer
+    (`lr` `(` $dynamic_lr^ `)`)?
+    (`weight_decay` `(` $dynamic_weight_decay^ `)`)?
+    attr-dict `:` type($weight)
   }];
 }
 

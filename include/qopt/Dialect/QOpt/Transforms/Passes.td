@@ -55,8 +55,17 @@ def RaiseOptimizersPass : Pass<"qopt-raise-optimizers"> {
     * decoupled weight decay (`w' = w - lr d - lr wd w`, also written
       `w (1 - lr wd) - lr d`) or L2 decay (`g + wd w` before the moments:
       `decoupled_weight_decay = false`);
-    * every hyper-parameter a constant (after folding, so `1 - 0.999` written
-      as an `arith.subf` of constants is fine).
+    * each hyper-parameter (`lr`, `beta1`, `beta2`, `epsilon`,
+      `weight_decay`) a constant (after folding, so `1 - 0.999` written as
+      an `arith.subf` of constants is fine) or dynamic: a scalar the code
+      reads that is available before the anchor (an `f32` function
+      argument, a 0-d `tensor<f32>` argument read through `tensor.extract`
+      or a broadcast, the result of scalar code on them such as a
+      learning-rate schedule `base * factor`), `1 - b` then computed at run
+      time, and the bias correction `math.powf(b, t)` on the dynamic `b`.
+      A dynamic hyper-parameter becomes the operand of the same name
+      (`lr(%x)`, ...; a 0-d tensor is read with `tensor.extract`, scalar
+      code on several values is rebuilt with `arith` ops before the op).
 
     Without bias correction the code has no step; the raised op gets the
     constant 1 (it does not read it). `--qopt-insert-quantization` with
@@ -80,10 +89,19 @@ def RaiseOptimizersPass : Pass<"qopt-raise-optimizers"> {
       iteration on the wide matrix);
     * `W' = W - k X - lr wd W`: `lr = k / sqrt(max(1, rows / cols))`
       (whatever scale the exporter folded into `k`, the raised op computes
-      the same update).
+      the same update); `lr` and `weight_decay` constants or dynamic (as
+      for Adam: operands `lr(%x)`, `weight_decay(%x)`), the other
+      hyper-parameters constants.
 
-    Not raised (left exactly as they are): hyper-parameters that are not
-    constants (function arguments: attributes must be constants); a step
+    A dynamic beta is taken to lie in [0, 1), as the op requires: the
+    algebra then treats `1 - b^t` as non-negative (so `sqrt(v / bc2)` and
+    `sqrt(v) / sqrt(bc2)` compare equal, as with constant betas). The
+    coefficient of a dynamic hyper-parameter within the tolerance of 1 is
+    taken to be 1 when the pass rebuilds it.
+
+    Not raised (left exactly as they are): a hyper-parameter computed
+    inside the update from what the algebra cannot express (its generic is
+    then opaque); a dynamic Muon `momentum` or `epsilon`; a step
     given as a float (torch's capturable `state_steps` tensor: an integer
     step cannot be recovered exactly); a bias correction folded into
     constants (the step is gone); both L2 and decoupled decay, or `eps`
@@ -106,7 +124,9 @@ def RaiseOptimizersPass : Pass<"qopt-raise-optimizers"> {
     (step at least 1; square roots of non-negative values).
 
     The pass does not fold or clean up anything else: the ops of a raised
-    step that die are erased, all other IR is untouched. The patterns are
+    step that die are erased, all other IR is untouched. Ops nested in an
+    op that carries the unit attribute `qopt.no_raise` (a function kept as
+    written, such as a reference step in a test) are not visited. The patterns are
     exposed apart from the pass (`populateRaiseOptimizersPatterns` in
     `qopt/Dialect/QOpt/Transforms/RaiseOptimizers.h`).
 
@@ -134,6 +154,7 @@ def RaiseOptimizersPass : Pass<"qopt-raise-optimizers"> {
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
     "::mlir::qopt::QOptDialect",
     "::mlir::tensor::TensorDialect",
   ];
