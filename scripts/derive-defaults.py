@@ -53,11 +53,16 @@ def calibrate(args):
                    "--pilot-iterations=250", "--iterations=1000",
                    f"--seeds={args.seeds}", f"--jobs={args.jobs}",
                    "--run-options=" + " ".join(options), "-o", out]
-        print("==", " ".join(command), flush=True)
-        result = subprocess.run(command, text=True, stdout=subprocess.PIPE)
-        print(result.stdout, flush=True)
-        if result.returncode not in (0, 2):
-            sys.exit(f"derive-defaults: qopt-calibrate failed on {example}")
+        if args.reuse and os.path.exists(out):
+            print(f"== {example}: reusing {out}", flush=True)
+        else:
+            print("==", " ".join(command), flush=True)
+            result = subprocess.run(command, text=True,
+                                    stdout=subprocess.PIPE)
+            print(result.stdout, flush=True)
+            if result.returncode not in (0, 2):
+                sys.exit(f"derive-defaults: qopt-calibrate failed on "
+                         f"{example}")
         data = json.load(open(out))
         tables[example] = data
         constants = {k: v for k, v in data.items() if not k.startswith("_")}
@@ -147,6 +152,9 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--calibration", default=None)
+    parser.add_argument("--reuse", action="store_true",
+                        help="calibrate: keep the files of examples already "
+                             "calibrated in --out")
     args = parser.parse_args()
     args.out = args.out or os.path.join(args.build, "defaults")
     os.makedirs(args.out, exist_ok=True)

@@ -20,8 +20,10 @@ moment, 0.5 for Muon) and hide c. This tool measures it (docs/Calibration.md):
    reads, with the measurements under "_qopt_calibrate".
 5. The check: T iterations (T >= 4 T0) with --assign-precision and the
    file, against f32 at T. If it misses R, every c grows by the smallest
-   k that passes (bisection up to every component at 23 bits), and the
-   tool says so; if even that misses, the file asks for f32 (c = 23).
+   k that passes (bisection up to every component at 23 bits), then each
+   component gives back the part of k it does not need (bisection, the
+   others fixed), and the tool says what it raised; if even f32 misses,
+   the file asks for f32 (c = 23).
 """
 import argparse
 import concurrent.futures
@@ -275,12 +277,15 @@ def main():
     check_dir = tempfile.mkdtemp(prefix="qopt-calibrate-")
     results = {}
 
-    def check(margin):
-        """Runs T iterations with every c raised by `margin`."""
-        if margin not in results:
-            trial = {o: {c: round(v + margin, 2) for c, v in cs.items()}
+    def check(margins):
+        """Runs T iterations with each c raised by its margin (a dict
+        keyed by (optimizer, component))."""
+        key = tuple(sorted(margins.items()))
+        if key not in results:
+            trial = {o: {c: round(v + margins[(o, c)], 2)
+                         for c, v in cs.items()}
                      for o, cs in table.items()}
-            trial_path = os.path.join(check_dir, f"c{margin}.json")
+            trial_path = os.path.join(check_dir, f"c{len(results)}.json")
             write(trial_path, trial, notes)
             norms = runner.norms(
                 t, ["--assign-precision",
@@ -289,35 +294,52 @@ def main():
             log(f"check at T = {t} with c {trial}: average master grad "
                 f"norm {describe(norms)} ({'within' if ok else 'beyond'} "
                 f"{args.tolerance}x f32)")
-            results[margin] = (ok, trial, norms)
-        return results[margin][0]
+            results[key] = (ok, trial, norms)
+        return results[key][0]
 
+    keys = [(o, c) for o, cs in table.items() for c in cs]
+    uniform = lambda k: {key: k for key in keys}
     try:
-        margin = 0
-        if not check(0):
+        margins = uniform(0)
+        if not check(margins):
             # Every c raised by the same k, the smallest k that passes, by
             # bisection: at `top` every component is f32 (stochastic
             # rounding at 23 bits is exact).
             top = max(23 - math.ceil(SLOPE[(o, c)] * math.log2(t) + v - 1e-9)
                       for o, cs in table.items() for c, v in cs.items()) + 1
             low, high = 0, max(top, 1)
-            if check(high):
+            if check(uniform(high)):
                 while high - low > 1:
                     mid = (low + high) // 2
-                    if check(mid):
+                    if check(uniform(mid)):
                         high = mid
                     else:
                         low = mid
-            margin = high
-        ok, trial, norms = results[margin]
+            margins = uniform(high)
+            # Then each component gives back what it does not need: the
+            # smallest margin of its own that still passes, the others as
+            # they stand.
+            if check(margins):
+                for key in keys:
+                    low, high = -1, margins[key]
+                    while high - low > 1:
+                        mid = (low + high) // 2
+                        if check({**margins, key: mid}):
+                            high = mid
+                        else:
+                            low = mid
+                    margins[key] = high
+        ok, trial, norms = results[tuple(sorted(margins.items()))]
     finally:
         shutil.rmtree(check_dir, ignore_errors=True)
 
     if ok:
         table = trial
+        raised = {f"{o} {c}": k for (o, c), k in margins.items() if k}
         notes["check"] = (f"within R at T = {t}" +
-                          (f" after adding {margin} to every c (the pilot "
-                           f"constants missed R at T)" if margin else ""))
+                          (f" after raising c by {json.dumps(raised)} (the "
+                           f"pilot constants missed R at T)" if raised
+                           else ""))
     else:
         table = {o: {c: 23.0 for c in cs} for o, cs in table.items()}
         notes["check"] = (f"beyond R at T = {t} even with every component "
