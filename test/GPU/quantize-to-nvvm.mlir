@@ -15,9 +15,11 @@
 // GPU-NOT: qopt.quantize
 // GPU: gpu.module @[[MOD]] [#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">]
 // GPU: gpu.func @{{.*}} kernel
-/// bf16 drops 16 mantissa bits; its largest finite value is 0x7F7F0000.
+/// bf16 drops 16 mantissa bits: nearest-even adds 0x7FFF plus the kept
+/// LSB (bit 16) and masks with 0xFFFF0000.
 // GPU-DAG: arith.constant 16 : i32
-// GPU-DAG: arith.constant 2139029504 : i32
+// GPU-DAG: arith.constant 32767 : i32
+// GPU-DAG: arith.constant -65536 : i32
 // GPU-DAG: gpu.block_id x
 // GPU-DAG: gpu.thread_id x
 // GPU: %[[IN:.*]] = memref.load

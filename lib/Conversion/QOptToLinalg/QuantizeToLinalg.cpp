@@ -22,7 +22,10 @@ using namespace mlir::qopt;
 namespace {
 
 /// Rewrites `qopt.quantize` into one elementwise linalg.generic whose body
-/// rounds each f32 element with integer arithmetic (QuantizeEmitter).
+/// rounds each f32 element with integer arithmetic (QuantizeEmitter). Its
+/// output is a `tensor.empty`: the CPU pipeline later ties it to the
+/// destination the result is materialized in, or to the input when that is
+/// dead (qopt-reuse-dead-inputs), so no temporary is allocated.
 struct QuantizeOpLowering : OpConversionPattern<QuantizeOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -69,8 +72,13 @@ struct QuantizeOpLowering : OpConversionPattern<QuantizeOp> {
           if (stochastic)
             randomBits =
                 emitStochasticBits(bb, key, emitRowMajorIndex(bb, sizes));
-          Value result =
-              emitQuantizeScalar(bb, args[0], format, rounding, randomBits);
+          // f32-exponent formats (bf16, tf32, e8mM) round the bit pattern
+          // directly: a constant bias and mask, no subnormal range.
+          Value result = hasF32ExponentRange(format)
+                             ? emitF32RangeQuantizeScalar(bb, args[0], format,
+                                                          rounding, randomBits)
+                             : emitQuantizeScalar(bb, args[0], format, rounding,
+                                                  randomBits);
           linalg::YieldOp::create(bb, result);
         });
     rewriter.replaceOp(op, generic.getResults());
