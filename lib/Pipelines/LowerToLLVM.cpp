@@ -79,7 +79,11 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQOptHoistMatmulAccumulatorsPass());
   pm.addPass(createCanonicalizerPass());
 
-  // Tensors -> buffers.
+  // Tensors -> buffers. Results go into their destination buffers
+  // (materialize_in_destination) or, failing that, into a dead input of
+  // the same type, instead of fresh temporaries.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  pm.addNestedPass<func::FuncOp>(createQOptReuseDeadInputsPass());
   pm.addPass(createQOptBufferizePass());
   if (options.deallocate)
     bufferization::buildBufferDeallocationPipeline(pm);

@@ -221,4 +221,65 @@ def QOptLowerMatmulVectorsPass
   ];
 }
 
+def QOptReuseDeadInputsPass
+    : Pass<"qopt-reuse-dead-inputs", "::mlir::func::FuncOp"> {
+  let summary = "let an elementwise linalg.generic write its result into an "
+                "input that nothing else reads";
+  let description = [{
+    Runs on tensors, just before one-shot bufferization. For every
+    `linalg.generic` whose loops are all parallel, replaces an output
+    operand (`outs`) that is a `tensor.empty` whose value the body does not
+    read by an input (`ins`) operand that
+
+    * has the same type as that output,
+    * is accessed through the identity indexing map, as the output is
+      (each element is read and written by the same iteration, so one-shot
+      bufferization may let them share a buffer),
+    * has no other use but `tensor.dim` (the generic is its only reader:
+      the input is dead after it), and is not already chosen for another
+      output,
+    * is not known to be read-only (a `bufferization.to_tensor` without
+      `writable`, a constant, a function argument with
+      `bufferization.writable = false`) and is not an argument of a
+      function that returns tensors (the deallocation pipeline would copy
+      a returned argument buffer out again): there the tie would gain
+      nothing, and an output tied to it no longer shares a buffer with
+      other `tensor.empty` results.
+
+    One-shot bufferization then writes the result into the input's buffer
+    when that buffer is writable (a function argument, the result of an
+    earlier op, a `bufferization.to_tensor ... writable` view), instead of
+    allocating a temporary; where it is not writable (a constant, a
+    read-only view), bufferization allocates as it would for the
+    `tensor.empty`, without copying the input, since the body does not read
+    the output. A standalone `qopt.quantize` of a dead tensor thus rounds in
+    place. Outputs that `--eliminate-empty-tensors` has already tied to a
+    destination (`bufferization.materialize_in_destination`,
+    `tensor.insert_slice`) are no longer `tensor.empty` and are left alone.
+
+    The computation is unchanged; only the buffer the result may live in
+    differs. An input with another use (read again after the generic, or
+    returned) is never chosen: writing into it would make bufferization
+    copy it first.
+
+    Example:
+
+    ```mlir
+    // Before
+    %e = tensor.empty(%n) : tensor<?xf32>
+    %q = linalg.generic {indexing_maps = [#id, #id],
+                         iterator_types = ["parallel"]}
+        ins(%x : tensor<?xf32>) outs(%e : tensor<?xf32>) { ... }
+    // After (%x has no other use)
+    %q = linalg.generic {indexing_maps = [#id, #id],
+                         iterator_types = ["parallel"]}
+        ins(%x : tensor<?xf32>) outs(%x : tensor<?xf32>) { ... }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // QOPT_PIPELINES_PASSES_TD
