@@ -23,9 +23,13 @@
 // It also checks that the compiled and hand-written results agree, and that
 // narrow storage gives bit-identical weights and moments.
 //
-// Usage: qopt-bench [pairs] [--csv]. The CPU's flags are printed first: the
-// kernels and baselines are compiled with -march=native, so the figures
-// belong to that CPU. --csv adds one `name,median,min,max` row per figure.
+//  * standalone qopt.quantize to bf16 on 64M floats (quantize.mlir), into a
+//    destination and in place, against a copy loop and a hand-written
+//    quantizer.
+// Usage: qopt-bench [pairs] [--csv] [--quantize-only]. The CPU's flags are
+// printed first: the kernels and baselines are compiled with -march=native, so
+// the figures belong to that CPU. --csv adds one `name,median,min,max` row per
+// figure.
 //
 //===----------------------------------------------------------------------===//
 
@@ -96,6 +100,11 @@ extern "C" void _mlir_ciface_adam_narrow_f8(MemRef<1> *w, MemRef<1> *g,
 extern "C" void _mlir_ciface_adam_narrow_i8(MemRef<1> *w, MemRef<1> *g,
                                             RawMemRef1 *m, RawMemRef1 *v,
                                             int64_t t);
+
+// quantize.mlir: standalone bf16 quantization into a destination / in place.
+extern "C" void _mlir_ciface_quantize_bf16_ne(MemRef<1> *x, MemRef<1> *y);
+extern "C" void _mlir_ciface_quantize_bf16_tz(MemRef<1> *x, MemRef<1> *y);
+extern "C" void _mlir_ciface_quantize_bf16_ne_in_place(MemRef<1> *x);
 
 namespace {
 
@@ -239,6 +248,47 @@ __attribute__((noinline)) void triad(float *__restrict a,
                                      size_t n) {
   for (size_t i = 0; i < n; ++i)
     a[i] = b[i] + s * c[i];
+}
+
+/// bf16 rounding as qopt.quantize specifies it: NaN becomes the quiet NaN
+/// 0x7fc00000 with the input's sign; nearest-even overflows to infinity by
+/// the carry into the exponent, toward zero truncates the low 16 bits.
+inline float quantizeBf16(float x, bool nearestEven) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  if ((bits & 0x7fffffffu) > 0x7f800000u)
+    bits = (bits & 0x80000000u) | 0x7fc00000u;
+  else if (nearestEven)
+    bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+  else
+    bits &= 0xffff0000u;
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+
+/// The copy loop: 4 bytes read and 4 written per element, vectorised with
+/// ordinary stores like the compiled kernels (not turned into a memcpy
+/// call, whose non-temporal stores skip the write-allocate).
+__attribute__((noinline, no_builtin("memcpy"))) void
+copyLoop(float *__restrict y, const float *__restrict x, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    y[i] = x[i];
+}
+
+/// The hand-written quantizers (portable C++, auto-vectorised).
+__attribute__((noinline)) void
+quantizeBf16NeCpp(float *__restrict y, const float *__restrict x, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    y[i] = quantizeBf16(x[i], true);
+}
+__attribute__((noinline)) void
+quantizeBf16TzCpp(float *__restrict y, const float *__restrict x, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    y[i] = quantizeBf16(x[i], false);
+}
+__attribute__((noinline)) void quantizeBf16NeInPlaceCpp(float *x, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    x[i] = quantizeBf16(x[i], true);
 }
 
 double seconds(const std::function<void()> &fn) {
@@ -622,30 +672,158 @@ void benchNarrow(const NarrowConfig &config, size_t n, int pairs,
               memoryCost < 1.2 ? "compute-bound" : "memory-bound", memoryCost);
 }
 
+/// Standalone quantization of 64M floats (bf16): compiled into a
+/// destination (nearest-even, toward zero) and in place, each timed against
+/// the copy loop and a hand-written quantizer, alternately.
+void benchQuantize(int pairs) {
+  const size_t n = size_t(64) << 20;
+  std::vector<float> x(n), y(n), yHand(n), z(n), zHand(n), copyDst(n);
+  uint64_t s = 0x2545F4914F6CDD1Dull;
+  for (size_t i = 0; i < n; ++i) {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    // Signs, magnitudes over 2^-40 .. 2^40, every low bit pattern.
+    uint32_t bits = static_cast<uint32_t>(s >> 32);
+    bits = (bits & 0x807fffffu) | ((87u + (bits >> 23) % 80u) << 23);
+    std::memcpy(&x[i], &bits, 4);
+  }
+  // Specials: infinities, NaNs, the largest finite values, zeros,
+  // subnormals, values halfway between two bf16 values.
+  const uint32_t specials[] = {
+      0x7f800000u, 0xff800000u, 0x7fc00001u, 0x7f800001u, 0xffbfffffu,
+      0x7f7fffffu, 0x7f7f8000u, 0x00000000u, 0x80000000u, 0x00000001u,
+      0x807fffffu, 0x3f808000u, 0x3f818000u, 0xbf808000u};
+  for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); ++i)
+    std::memcpy(&x[i * 4099], &specials[i], 4);
+  MemRef<1> xv = view1(x.data(), n), yv = view1(y.data(), n),
+            zv = view1(z.data(), n);
+
+  // Bit-identical to the hand-written quantizers.
+  auto sameBits = [&](const std::vector<float> &a,
+                      const std::vector<float> &b) {
+    return std::memcmp(a.data(), b.data(), n * 4) == 0;
+  };
+  _mlir_ciface_quantize_bf16_ne(&xv, &yv);
+  quantizeBf16NeCpp(yHand.data(), x.data(), n);
+  bool neSame = sameBits(y, yHand);
+  _mlir_ciface_quantize_bf16_tz(&xv, &yv);
+  quantizeBf16TzCpp(yHand.data(), x.data(), n);
+  bool tzSame = sameBits(y, yHand);
+  z = x, zHand = x;
+  _mlir_ciface_quantize_bf16_ne_in_place(&zv);
+  quantizeBf16NeInPlaceCpp(zHand.data(), n);
+  bool inPlaceSame = sameBits(z, zHand);
+  std::printf("\nQuantize check (compiled vs hand-written, %zu floats): "
+              "nearest-even %s, toward zero %s, in place %s\n",
+              n, neSame ? "bit-identical" : "DIFFERENT",
+              tzSame ? "bit-identical" : "DIFFERENT",
+              inPlaceSame ? "bit-identical" : "DIFFERENT");
+
+  auto runCopy = [&] { copyLoop(copyDst.data(), x.data(), n); };
+  auto runMemcpy = [&] { std::memcpy(copyDst.data(), x.data(), n * 4); };
+  auto runNe = [&] { _mlir_ciface_quantize_bf16_ne(&xv, &yv); };
+  auto runTz = [&] { _mlir_ciface_quantize_bf16_tz(&xv, &yv); };
+  auto runNeHand = [&] { quantizeBf16NeCpp(yHand.data(), x.data(), n); };
+  auto runTzHand = [&] { quantizeBf16TzCpp(yHand.data(), x.data(), n); };
+  // In place: each call rounds already rounded values, which takes the
+  // same work (the rounding has no data-dependent branch).
+  auto runInPlace = [&] { _mlir_ciface_quantize_bf16_ne_in_place(&zv); };
+  auto runInPlaceHand = [&] { quantizeBf16NeInPlaceCpp(zHand.data(), n); };
+  PairTimes neCopy = alternate(pairs, runNe, runCopy);
+  PairTimes neHand = alternate(pairs, runNe, runNeHand);
+  PairTimes tzCopy = alternate(pairs, runTz, runCopy);
+  PairTimes tzHand = alternate(pairs, runTz, runTzHand);
+  PairTimes inPlaceCopy = alternate(pairs, runInPlace, runCopy);
+  PairTimes inPlaceHand = alternate(pairs, runInPlace, runInPlaceHand);
+  PairTimes copyMemcpy = alternate(pairs, runCopy, runMemcpy);
+
+  // Throughput ratios: time(copy) / time(kernel), the inverse of the time
+  // ratios, so >= 0.8 is the target.
+  auto inverse = [](const std::vector<double> &ratios) {
+    std::vector<double> out;
+    for (double r : ratios)
+      out.push_back(1.0 / r);
+    return out;
+  };
+  const double bytes = 8.0 * n; // 4 read + 4 written per element
+  auto gbps = [&](const std::vector<double> &times) {
+    Stats t = stats(times);
+    return Stats{bytes / t.median / 1e9, bytes / t.max / 1e9,
+                 bytes / t.min / 1e9};
+  };
+  std::printf("Standalone quantize to bf16, %zu floats (%.0f MB read and "
+              "written per call), %d pairs\n",
+              n, bytes / 1e6, pairs);
+  std::printf("  compiled nearest-even         %7.2f GB/s  %.2f ms\n",
+              gbps(neCopy.a).median, stats(neCopy.a).median * 1e3);
+  std::printf("  compiled toward zero          %7.2f GB/s  %.2f ms\n",
+              gbps(tzCopy.a).median, stats(tzCopy.a).median * 1e3);
+  std::printf("  compiled nearest-even in place%7.2f GB/s  %.2f ms\n",
+              gbps(inPlaceCopy.a).median, stats(inPlaceCopy.a).median * 1e3);
+  std::printf("  copy loop (memory bandwidth)  %7.2f GB/s  %.2f ms\n",
+              gbps(neCopy.b).median, stats(neCopy.b).median * 1e3);
+  std::printf("  memcpy                        %7.2f GB/s  %.2f ms\n",
+              gbps(copyMemcpy.b).median, stats(copyMemcpy.b).median * 1e3);
+  std::printf("Throughput ratios (median of per-pair time(baseline) / "
+              "time(compiled)):\n");
+  printRatio("nearest-even / copy loop (target >= 0.8)", inverse(neCopy.ratio),
+             "quantize_ne_vs_copy_throughput");
+  printRatio("toward zero / copy loop (target >= 0.8)", inverse(tzCopy.ratio),
+             "quantize_tz_vs_copy_throughput");
+  printRatio("nearest-even in place / copy loop", inverse(inPlaceCopy.ratio),
+             "quantize_ne_in_place_vs_copy_throughput");
+  printRatio("nearest-even / hand-written quantizer", inverse(neHand.ratio),
+             "quantize_ne_vs_hand_throughput");
+  printRatio("toward zero / hand-written quantizer", inverse(tzHand.ratio),
+             "quantize_tz_vs_hand_throughput");
+  printRatio("in place / hand-written in place", inverse(inPlaceHand.ratio),
+             "quantize_ne_in_place_vs_hand_throughput");
+  printRatio("copy loop / memcpy", inverse(copyMemcpy.ratio),
+             "copy_loop_vs_memcpy_throughput");
+  record("quantize_ne_gbps", gbps(neCopy.a));
+  record("quantize_tz_gbps", gbps(tzCopy.a));
+  record("copy_loop_gbps", gbps(neCopy.b));
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   int pairs = 11;
   bool csv = false;
+  bool quantizeOnly = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     char *end = nullptr;
     long value = std::strtol(argv[i], &end, 10);
     if (arg == "--csv") {
       csv = true;
+    } else if (arg == "--quantize-only") {
+      quantizeOnly = true;
     } else if (!arg.empty() && *end == '\0' && value >= 1 && value <= 10000) {
       pairs = static_cast<int>(value);
     } else {
       std::fprintf(stderr,
                    "qopt-bench: unexpected argument '%s'\n"
-                   "usage: qopt-bench [pairs] [--csv]\n",
+                   "usage: qopt-bench [pairs] [--csv] [--quantize-only]\n",
                    argv[i]);
       return 2;
     }
   }
   openblas_set_num_threads(1);
   printCpu();
+  auto printCsv = [&] {
+    if (!csv)
+      return;
+    std::printf("\nname,median,min,max\n");
+    for (const CsvRow &row : csvRows)
+      std::printf("%s,%.6g,%.6g,%.6g\n", row.name.c_str(), row.stats.median,
+                  row.stats.min, row.stats.max);
+  };
+  if (quantizeOnly) {
+    benchQuantize(pairs);
+    printCsv();
+    return 0;
+  }
 
   //===--------------------------------------------------------------------===//
   // Adam on 16M parameters
@@ -790,11 +968,12 @@ int main(int argc, char **argv) {
   printRatio("time compiled / OpenBLAS (target <= 2)", muon.ratio,
              "muon_compiled_vs_openblas_time");
 
-  if (csv) {
-    std::printf("\nname,median,min,max\n");
-    for (const CsvRow &row : csvRows)
-      std::printf("%s,%.6g,%.6g,%.6g\n", row.name.c_str(), row.stats.median,
-                  row.stats.min, row.stats.max);
-  }
+  //===--------------------------------------------------------------------===//
+  // Standalone quantize on 64M floats
+  //===--------------------------------------------------------------------===//
+  blas = MuonBlas(0);
+  benchQuantize(pairs);
+
+  printCsv();
   return 0;
 }
