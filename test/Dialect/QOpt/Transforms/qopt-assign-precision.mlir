@@ -14,17 +14,17 @@
 // RUN: qopt-opt %s --qopt-assign-precision="iterations=10000" --qopt-assign-precision="iterations=10000" | FileCheck %s --check-prefix=T1E4
 
 /// Mantissa bits from the theorems with the default constants (measured
-/// by qopt-calibrate, docs/Calibration.md: Adam c = 3.1 weight, 1.1 grad,
-/// 3.1 first_moment, -10.9 second_moment; Muon c = 4.1 weight, -1.9 grad
+/// by qopt-calibrate, docs/Calibration.md: Adam c = -6.9 weight, -5.9 grad
+/// and first_moment, -13.9 second_moment; Muon c = 4.1 weight, -1.9 grad
 /// and momentum), nearest-even rounding unless the op says otherwise:
-///   Adam W:  M = ceil(2 log2 T + 3.1) - 1    V: ceil(2 log2 T - 10.9) - 1
-///   Adam G:  M = ceil(log2 T + 1.1) - 1      M: ceil(log2 T + 3.1) - 1
+///   Adam W:  M = ceil(2 log2 T - 6.9) - 1    V: ceil(2 log2 T - 13.9) - 1
+///   Adam G, M: M = ceil(log2 T - 5.9) - 1
 ///   Muon W:  M = ceil(0.5 log2 T + 4.1) - 1  G, M: ceil(0.5 log2 T - 1.9) - 1
-///   (no -1 under toward_zero and stochastic), clamped to 23.
-/// For example at T = 100: Adam W 16, G 7 (bf16), M 9, V 2; Muon W 7 (bf16).
-/// snap=none keeps 8 exponent bits: e8m<M> (e8m7 prints as bf16, e8m10 as
-/// tf32, e8m23 as fp32). The module plans T = 10^4 unless the option says
-/// otherwise.
+///   (no -1 under toward_zero and stochastic), clamped to [0, 23].
+/// For example at T = 10^4: Adam W 19, G 7 (bf16), M 7, V 12; Muon W 10
+/// (tf32). snap=none keeps 8 exponent bits: e8m<M> (e8m7 prints as bf16,
+/// e8m10 as tf32, e8m23 as fp32). The module plans T = 10^4 unless the
+/// option says otherwise.
 
 module attributes {qopt.iterations = 10000 : i64} {
 
@@ -34,34 +34,34 @@ module attributes {qopt.iterations = 10000 : i64} {
 /// option equal to its default does not hide the file, so that C++ callers,
 /// whose options struct sets every field, behave the same.
 // T1E2-LABEL: func.func @adam
-// T1E2: qopt.quantize %{{.*}} to <e8m16> component <weight>
-// T1E2: qopt.quantize %{{.*}} to <bf16> component <grad>
-// T1E2: qopt.quantize %{{.*}} to <e8m9> component <first_moment>
-// T1E2: qopt.quantize %{{.*}} to <e8m2> component <second_moment>
+// T1E2: qopt.quantize %{{.*}} to <e8m6> component <weight>
+// T1E2: qopt.quantize %{{.*}} to <e8m0> component <grad>
+// T1E2: qopt.quantize %{{.*}} to <e8m0> component <first_moment>
+// T1E2: qopt.quantize %{{.*}} to <e8m0> component <second_moment>
 // T1E4-LABEL: func.func @adam
-// T1E4: qopt.quantize %{{.*}} to <fp32> component <weight>
-// T1E4: qopt.quantize %{{.*}} to <e8m14> component <grad>
-// T1E4: qopt.quantize %{{.*}} to <e8m16> component <first_moment>
-// T1E4: qopt.quantize %{{.*}} to <e8m15> component <second_moment>
+// T1E4: qopt.quantize %{{.*}} to <e8m19> component <weight>
+// T1E4: qopt.quantize %{{.*}} to <bf16> component <grad>
+// T1E4: qopt.quantize %{{.*}} to <bf16> component <first_moment>
+// T1E4: qopt.quantize %{{.*}} to <e8m12> component <second_moment>
 // T1E6-LABEL: func.func @adam
 // T1E6: qopt.quantize %{{.*}} to <fp32> component <weight>
-// T1E6: qopt.quantize %{{.*}} to <e8m21> component <grad>
-// T1E6: qopt.quantize %{{.*}} to <fp32> component <first_moment>
+// T1E6: qopt.quantize %{{.*}} to <e8m14> component <grad>
+// T1E6: qopt.quantize %{{.*}} to <e8m14> component <first_moment>
 // T1E6: qopt.quantize %{{.*}} to <fp32> component <second_moment>
 // HW1E2-LABEL: func.func @adam
-// HW1E2: qopt.quantize %{{.*}} to <fp32> component <weight>
-// HW1E2: qopt.quantize %{{.*}} to <bf16> component <grad>
-// HW1E2: qopt.quantize %{{.*}} to <fp16> component <first_moment>
+// HW1E2: qopt.quantize %{{.*}} to <bf16> component <weight>
+// HW1E2: qopt.quantize %{{.*}} to <fp8_e5m2> component <grad>
+// HW1E2: qopt.quantize %{{.*}} to <fp8_e5m2> component <first_moment>
 // HW1E2: qopt.quantize %{{.*}} to <fp8_e5m2> component <second_moment>
 // HW1E3-LABEL: func.func @adam
 // HW1E3: qopt.quantize %{{.*}} to <fp32> component <weight>
-// HW1E3: qopt.quantize %{{.*}} to <fp32> component <grad>
-// HW1E3: qopt.quantize %{{.*}} to <fp32> component <first_moment>
-// HW1E3: qopt.quantize %{{.*}} to <fp16> component <second_moment>
+// HW1E3: qopt.quantize %{{.*}} to <bf16> component <grad>
+// HW1E3: qopt.quantize %{{.*}} to <bf16> component <first_moment>
+// HW1E3: qopt.quantize %{{.*}} to <bf16> component <second_moment>
 // HW1E4-LABEL: func.func @adam
 // HW1E4: qopt.quantize %{{.*}} to <fp32> component <weight>
-// HW1E4: qopt.quantize %{{.*}} to <fp32> component <grad>
-// HW1E4: qopt.quantize %{{.*}} to <fp32> component <first_moment>
+// HW1E4: qopt.quantize %{{.*}} to <bf16> component <grad>
+// HW1E4: qopt.quantize %{{.*}} to <bf16> component <first_moment>
 // HW1E4: qopt.quantize %{{.*}} to <fp32> component <second_moment>
 // HW1E6-LABEL: func.func @adam
 // HW1E6: qopt.quantize %{{.*}} to <fp32> component <weight>
@@ -69,30 +69,30 @@ module attributes {qopt.iterations = 10000 : i64} {
 // HW1E6: qopt.quantize %{{.*}} to <fp32> component <first_moment>
 // HW1E6: qopt.quantize %{{.*}} to <fp32> component <second_moment>
 // WIDE-LABEL: func.func @adam
-// WIDE: qopt.quantize %{{.*}} to <fp32> component <weight>
+// WIDE: qopt.quantize %{{.*}} to <bf16> component <weight>
 // WIDE: qopt.quantize %{{.*}} to <bf16> component <grad>
-// WIDE: qopt.quantize %{{.*}} to <fp32> component <first_moment>
+// WIDE: qopt.quantize %{{.*}} to <bf16> component <first_moment>
 // WIDE: qopt.quantize %{{.*}} to <bf16> component <second_moment>
 // ATTR-LABEL: func.func @adam
-// ATTR: qopt.quantize %{{.*}} to <fp32> component <weight>
-// ATTR: qopt.quantize %{{.*}} to <e8m14> component <grad>
-// ATTR: qopt.quantize %{{.*}} to <e8m16> component <first_moment>
-// ATTR: qopt.quantize %{{.*}} to <e8m15> component <second_moment>
+// ATTR: qopt.quantize %{{.*}} to <e8m19> component <weight>
+// ATTR: qopt.quantize %{{.*}} to <bf16> component <grad>
+// ATTR: qopt.quantize %{{.*}} to <bf16> component <first_moment>
+// ATTR: qopt.quantize %{{.*}} to <e8m12> component <second_moment>
 // ATTR-HW-LABEL: func.func @adam
 // ATTR-HW: qopt.quantize %{{.*}} to <fp32> component <weight>
-// ATTR-HW: qopt.quantize %{{.*}} to <fp32> component <grad>
-// ATTR-HW: qopt.quantize %{{.*}} to <fp32> component <first_moment>
+// ATTR-HW: qopt.quantize %{{.*}} to <bf16> component <grad>
+// ATTR-HW: qopt.quantize %{{.*}} to <bf16> component <first_moment>
 // ATTR-HW: qopt.quantize %{{.*}} to <fp32> component <second_moment>
 // CAL-LABEL: func.func @adam
-// CAL: qopt.quantize %{{.*}} to <fp32> component <weight>
+// CAL: qopt.quantize %{{.*}} to <e8m19> component <weight>
 // CAL: qopt.quantize %{{.*}} to <tf32> component <grad>
-// CAL: qopt.quantize %{{.*}} to <e8m16> component <first_moment>
-// CAL: qopt.quantize %{{.*}} to <e8m15> component <second_moment>
+// CAL: qopt.quantize %{{.*}} to <bf16> component <first_moment>
+// CAL: qopt.quantize %{{.*}} to <e8m12> component <second_moment>
 // CAL-OPT-LABEL: func.func @adam
-// CAL-OPT: qopt.quantize %{{.*}} to <fp32> component <weight>
+// CAL-OPT: qopt.quantize %{{.*}} to <e8m19> component <weight>
 // CAL-OPT: qopt.quantize %{{.*}} to <e8m9> component <grad>
-// CAL-OPT: qopt.quantize %{{.*}} to <e8m16> component <first_moment>
-// CAL-OPT: qopt.quantize %{{.*}} to <e8m15> component <second_moment>
+// CAL-OPT: qopt.quantize %{{.*}} to <bf16> component <first_moment>
+// CAL-OPT: qopt.quantize %{{.*}} to <e8m12> component <second_moment>
 func.func @adam(%x: tensor<4xf32>, %w: tensor<4xf32>, %g: tensor<4xf32>,
                 %m: tensor<4xf32>, %v: tensor<4xf32>, %t: i64)
     -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
@@ -246,52 +246,52 @@ func.func @own_iterations(%w: tensor<4x4xf32>, %g: tensor<4x4xf32>,
 
 // T1E2-LABEL: func.func @adam_stochastic_and_untagged
 // T1E2: qopt.quantize %{{.*}} to <fp8_e4m3> : tensor<4xf32>
-// T1E2: qopt.quantize %{{.*}} to <e8m8> rounding <stochastic> component <grad>
-// T1E2: qopt.quantize %{{.*}} to <e8m9> component <first_moment>
+// T1E2: qopt.quantize %{{.*}} to <e8m1> rounding <stochastic> component <grad>
+// T1E2: qopt.quantize %{{.*}} to <e8m0> component <first_moment>
 // T1E4-LABEL: func.func @adam_stochastic_and_untagged
 // T1E4: qopt.quantize %{{.*}} to <fp8_e4m3> : tensor<4xf32>
-// T1E4: qopt.quantize %{{.*}} to <e8m15> rounding <stochastic> component <grad>
-// T1E4: qopt.quantize %{{.*}} to <e8m16> component <first_moment>
+// T1E4: qopt.quantize %{{.*}} to <e8m8> rounding <stochastic> component <grad>
+// T1E4: qopt.quantize %{{.*}} to <bf16> component <first_moment>
 // T1E6-LABEL: func.func @adam_stochastic_and_untagged
 // T1E6: qopt.quantize %{{.*}} to <fp8_e4m3> : tensor<4xf32>
-// T1E6: qopt.quantize %{{.*}} to <e8m22> rounding <stochastic> component <grad>
-// T1E6: qopt.quantize %{{.*}} to <fp32> component <first_moment>
+// T1E6: qopt.quantize %{{.*}} to <e8m15> rounding <stochastic> component <grad>
+// T1E6: qopt.quantize %{{.*}} to <e8m14> component <first_moment>
 // HW1E2-LABEL: func.func @adam_stochastic_and_untagged
 // HW1E2: qopt.quantize %{{.*}} to <fp8_e4m3> : tensor<4xf32>
-// HW1E2: qopt.quantize %{{.*}} to <fp16> rounding <stochastic> component <grad>
-// HW1E2: qopt.quantize %{{.*}} to <fp16> component <first_moment>
+// HW1E2: qopt.quantize %{{.*}} to <fp8_e5m2> rounding <stochastic> component <grad>
+// HW1E2: qopt.quantize %{{.*}} to <fp8_e5m2> component <first_moment>
 // HW1E3-LABEL: func.func @adam_stochastic_and_untagged
 // HW1E3: qopt.quantize %{{.*}} to <fp8_e4m3> : tensor<4xf32>
-// HW1E3: qopt.quantize %{{.*}} to <fp32> rounding <stochastic> component <grad>
-// HW1E3: qopt.quantize %{{.*}} to <fp32> component <first_moment>
+// HW1E3: qopt.quantize %{{.*}} to <bf16> rounding <stochastic> component <grad>
+// HW1E3: qopt.quantize %{{.*}} to <bf16> component <first_moment>
 // HW1E4-LABEL: func.func @adam_stochastic_and_untagged
 // HW1E4: qopt.quantize %{{.*}} to <fp8_e4m3> : tensor<4xf32>
-// HW1E4: qopt.quantize %{{.*}} to <fp32> rounding <stochastic> component <grad>
-// HW1E4: qopt.quantize %{{.*}} to <fp32> component <first_moment>
+// HW1E4: qopt.quantize %{{.*}} to <fp16> rounding <stochastic> component <grad>
+// HW1E4: qopt.quantize %{{.*}} to <bf16> component <first_moment>
 // HW1E6-LABEL: func.func @adam_stochastic_and_untagged
 // HW1E6: qopt.quantize %{{.*}} to <fp8_e4m3> : tensor<4xf32>
 // HW1E6: qopt.quantize %{{.*}} to <fp32> rounding <stochastic> component <grad>
 // HW1E6: qopt.quantize %{{.*}} to <fp32> component <first_moment>
 // WIDE-LABEL: func.func @adam_stochastic_and_untagged
 // WIDE: qopt.quantize %{{.*}} to <fp8_e4m3> : tensor<4xf32>
-// WIDE: qopt.quantize %{{.*}} to <fp32> rounding <stochastic> component <grad>
-// WIDE: qopt.quantize %{{.*}} to <fp32> component <first_moment>
+// WIDE: qopt.quantize %{{.*}} to <bf16> rounding <stochastic> component <grad>
+// WIDE: qopt.quantize %{{.*}} to <bf16> component <first_moment>
 // ATTR-LABEL: func.func @adam_stochastic_and_untagged
 // ATTR: qopt.quantize %{{.*}} to <fp8_e4m3> : tensor<4xf32>
-// ATTR: qopt.quantize %{{.*}} to <e8m15> rounding <stochastic> component <grad>
-// ATTR: qopt.quantize %{{.*}} to <e8m16> component <first_moment>
+// ATTR: qopt.quantize %{{.*}} to <e8m8> rounding <stochastic> component <grad>
+// ATTR: qopt.quantize %{{.*}} to <bf16> component <first_moment>
 // ATTR-HW-LABEL: func.func @adam_stochastic_and_untagged
 // ATTR-HW: qopt.quantize %{{.*}} to <fp8_e4m3> : tensor<4xf32>
-// ATTR-HW: qopt.quantize %{{.*}} to <fp32> rounding <stochastic> component <grad>
-// ATTR-HW: qopt.quantize %{{.*}} to <fp32> component <first_moment>
+// ATTR-HW: qopt.quantize %{{.*}} to <fp16> rounding <stochastic> component <grad>
+// ATTR-HW: qopt.quantize %{{.*}} to <bf16> component <first_moment>
 // CAL-LABEL: func.func @adam_stochastic_and_untagged
 // CAL: qopt.quantize %{{.*}} to <fp8_e4m3> : tensor<4xf32>
 // CAL: qopt.quantize %{{.*}} to <e8m11> rounding <stochastic> component <grad>
-// CAL: qopt.quantize %{{.*}} to <e8m16> component <first_moment>
+// CAL: qopt.quantize %{{.*}} to <bf16> component <first_moment>
 // CAL-OPT-LABEL: func.func @adam_stochastic_and_untagged
 // CAL-OPT: qopt.quantize %{{.*}} to <fp8_e4m3> : tensor<4xf32>
 // CAL-OPT: qopt.quantize %{{.*}} to <tf32> rounding <stochastic> component <grad>
-// CAL-OPT: qopt.quantize %{{.*}} to <e8m16> component <first_moment>
+// CAL-OPT: qopt.quantize %{{.*}} to <bf16> component <first_moment>
 func.func @adam_stochastic_and_untagged(%w: tensor<4xf32>, %g: tensor<4xf32>,
                                         %m: tensor<4xf32>, %v: tensor<4xf32>,
                                         %t: i64, %seed: i64)

@@ -299,28 +299,28 @@ def AssignPrecisionPass
     check at T = 1000, 3 seeds, R = 1.25 on the average gradient norm at
     the master weights, stochastic rounding); per component the most
     demanding example wins, plus a safety margin of one bit, rounded up to
-    0.1. The 8x8 Rosenbrock function sets Adam's constants and Muon's
-    gradient and momentum, the 2-D one Muon's weight:
+    0.1. The 2-D Rosenbrock function sets Adam's constants and Muon's
+    weight, the 8x8 one Muon's gradient and momentum:
 
-    | optimizer | component     | default c | M at T = 10^2 / 10^4 / 10^6 (nearest) |
-    |-----------|---------------|-----------|---------------------------------------|
-    | Adam      | weight        | 3.1       | 16 / 23 / 23 (asks 29, 42: clamped)   |
-    | Adam      | grad          | 1.1       | 7 / 14 / 21                           |
-    | Adam      | first_moment  | 3.1       | 9 / 16 / 23                           |
-    | Adam      | second_moment | -10.9     | 2 / 15 / 23 (asks 28: clamped)        |
-    | Muon      | weight        | 4.1       | 7 / 10 / 14                           |
-    | Muon      | grad, moment  | -1.9      | 1 / 4 / 8                             |
+    | optimizer | component          | default c | M at T = 10^2 / 10^4 / 10^6 (nearest) |
+    |-----------|--------------------|-----------|---------------------------------------|
+    | Adam      | weight             | -6.9      | 6 / 19 / 23 (asks 32: clamped)        |
+    | Adam      | grad, first_moment | -5.9      | 0 / 7 / 14                            |
+    | Adam      | second_moment      | -13.9     | 0 / 12 / 23 (asks 25: clamped)        |
+    | Muon      | weight             | 4.1       | 7 / 10 / 14                           |
+    | Muon      | grad, moment       | -1.9      | 1 / 4 / 8                             |
 
-    Adam's weight is the demanding component (the theorem's q_W =
-    O(1/T^2)); its second moment starts cheap and grows twice as fast.
+    Adam's weight and second moment grow twice as fast as its gradient and
+    first moment (the theorem's q_W, q_V = O(1/T^2)); Muon's weight is the
+    demanding one of its components but grows at half the rate.
     Stochastic and toward-zero rounding take one bit more.
 
     `qopt-calibrate` measures them for a user's own step, and
     `calibration-file` reads its output, a JSON object such as
 
     ```json
-    {"adam": {"weight": 3.1, "grad": 1.1, "first_moment": 3.1,
-              "second_moment": -10.9},
+    {"adam": {"weight": -6.9, "grad": -5.9, "first_moment": -5.9,
+              "second_moment": -13.9},
      "muon": {"weight": 4.1, "grad": -1.9, "first_moment": -1.9}}
     ```
 
@@ -364,8 +364,8 @@ def AssignPrecisionPass
         : tensor<4xf32>
     %v2 = qopt.quantize %v1 to <bf16> component <second_moment>
         : tensor<4xf32>
-    // After: grad needs 14 bits, second_moment 15 (both fp32)
-    %g1 = qopt.quantize %g to <fp32> component <grad> : tensor<4xf32>
+    // After: grad needs 7 bits (bf16), second_moment 12 (fp32)
+    %g1 = qopt.quantize %g to <bf16> component <grad> : tensor<4xf32>
     ...
     %v2 = qopt.quantize %v1 to <fp32> component <second_moment>
         : tensor<4xf32>
@@ -383,15 +383,15 @@ def AssignPrecisionPass
            "With snap=hardware, skip formats with fewer exponent bits "
            "(8 keeps bf16/fp32 only); default: the qopt.min_exponent_bits "
            "attribute, else no limit">,
-    Option<"adamCWeight", "adam-c-weight", "double", /*default=*/"3.1",
+    Option<"adamCWeight", "adam-c-weight", "double", /*default=*/"-6.9",
            "Constant c of Adam's weight bound M >= 2 log2 T + c">,
-    Option<"adamCGrad", "adam-c-grad", "double", /*default=*/"1.1",
+    Option<"adamCGrad", "adam-c-grad", "double", /*default=*/"-5.9",
            "Constant c of Adam's gradient bound M >= log2 T + c">,
     Option<"adamCFirstMoment", "adam-c-first-moment", "double",
-           /*default=*/"3.1",
+           /*default=*/"-5.9",
            "Constant c of Adam's first-moment bound M >= log2 T + c">,
     Option<"adamCSecondMoment", "adam-c-second-moment", "double",
-           /*default=*/"-10.9",
+           /*default=*/"-13.9",
            "Constant c of Adam's second-moment bound M >= 2 log2 T + c">,
     Option<"muonCWeight", "muon-c-weight", "double", /*default=*/"4.1",
            "Constant c of Muon's weight bound M >= 0.5 log2 T + c">,
