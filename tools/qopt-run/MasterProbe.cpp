@@ -72,8 +72,8 @@ reduceToScalars(OpBuilder &b, Location loc, ValueRange inputs,
   return scalars;
 }
 
-/// The Euclidean norm of all elements of `tensors`.
-static Value buildNorm(OpBuilder &b, Location loc, ValueRange tensors) {
+Value qoptrun::buildEuclideanNorm(OpBuilder &b, Location loc,
+                                  ValueRange tensors) {
   Value total = f32Constant(b, loc, 0.0f);
   for (Value tensor : tensors) {
     Value sum = reduceToScalars(
@@ -287,7 +287,7 @@ LogicalResult qoptrun::addMasterProbe(func::FuncOp func, unsigned numState,
     SmallVector<Value> masterGrads;
     for (Value grad : grads)
       masterGrads.push_back(mapping.lookupOrDefault(grad));
-    Value masterNorm = buildNorm(thenBuilder, loc, masterGrads);
+    Value masterNorm = buildEuclideanNorm(thenBuilder, loc, masterGrads);
     // ||grad f(Q_W(W)) - grad f(W)||: how far evaluating at the quantized
     // weights moves the gradient.
     SmallVector<Value> gaps;
@@ -311,7 +311,7 @@ LogicalResult qoptrun::addMasterProbe(func::FuncOp func, unsigned numState,
               })
               .getResult(0));
     }
-    Value gapNorm = buildNorm(thenBuilder, loc, gaps);
+    Value gapNorm = buildEuclideanNorm(thenBuilder, loc, gaps);
     scf::YieldOp::create(
         thenBuilder, loc,
         ValueRange{mapping.lookupOrDefault(loss), masterNorm, gapNorm});

@@ -53,6 +53,11 @@ struct ProbeLayout {
   std::vector<BudgetComponent> budget;
 };
 
+/// Builds the Euclidean norm of all elements of `tensors` (f32 tensors of
+/// any shapes) as an f32 scalar: one sum-of-squares reduction per tensor.
+mlir::Value buildEuclideanNorm(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::ValueRange tensors);
+
 /// Adds the probe to `func` (after qopt-insert-quantization and
 /// assign-precision): an i64 argument marked `qopt.probe` (non-zero: probe
 /// this iteration) and f32 results appended after the existing ones. The

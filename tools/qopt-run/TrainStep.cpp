@@ -8,6 +8,8 @@
 
 #include "TrainStep.h"
 
+#include "MasterProbe.h"
+
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -288,34 +290,11 @@ LogicalResult qoptrun::addGradientNormResult(func::FuncOp func) {
   OpBuilder b(returnOp);
   Location loc = returnOp.getLoc();
   Type f32 = b.getF32Type();
-  Value total = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-  for (Value grad : grads) {
+  for (Value grad : grads)
     if (grad.getParentBlock() != returnOp->getBlock())
       return func.emitError("qopt-run: the optimizer updates must sit in the "
                             "body of @train_step, not in a nested region");
-    auto type = cast<RankedTensorType>(grad.getType());
-    int64_t rank = type.getRank();
-    Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, f32);
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
-    SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
-                                   AffineMap::get(rank, 0, {}, b.getContext())};
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::reduction);
-    auto sumOfSquares = linalg::GenericOp::create(
-        b, loc, TypeRange{init.getType()}, ValueRange{grad}, ValueRange{init},
-        maps, iterators,
-        [](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-          Value square =
-              arith::MulFOp::create(nested, nestedLoc, args[0], args[0]);
-          Value sum = arith::AddFOp::create(nested, nestedLoc, args[1], square);
-          linalg::YieldOp::create(nested, nestedLoc, sum);
-        });
-    Value scalar = tensor::ExtractOp::create(b, loc, sumOfSquares.getResult(0),
-                                             ValueRange{});
-    total = arith::AddFOp::create(b, loc, total, scalar);
-  }
-  Value norm = math::SqrtOp::create(b, loc, total);
+  Value norm = buildEuclideanNorm(b, loc, grads);
   returnOp.getOperandsMutable().append(norm);
   SmallVector<Type> results(func.getFunctionType().getResults());
   results.push_back(f32);
