@@ -28,7 +28,7 @@ import sys
 import time
 
 SWEEP_BITS = [23, 10, 7, 3, 2, 1]
-ROUNDINGS = ["stochastic", "nearest_even"]
+ROUNDING_CHOICES = ["stochastic", "nearest_even"]
 ABLATION_BITS = [3, 1]
 COMPONENTS = {"w": "weight", "g": "grad", "m": "first_moment",
               "v": "second_moment"}
@@ -131,10 +131,27 @@ class Runner:
                    f"--iterations={iterations}", f"--seed={seed}",
                    f"--csv={path}"] + task.options(iterations) + options
         started = time.time()
+        # A finished run of the same command is reused (--resume): its
+        # stdout is kept beside the CSV, headed by the command.
+        done = path + ".out"
+        head = "# " + " ".join(command[1:]) + "\n"
+        if self.args.resume and os.path.exists(done):
+            with open(done) as f:
+                stdout = f.read()
+            if stdout.startswith(head):
+                metrics = summarise(path, stdout)
+                self.log.write(f"{task.name},{label},{iterations},{seed},"
+                               f"{metrics['norm']:.9g},{metrics['loss']:.9g},"
+                               f"{metrics['gap']:.9g},"
+                               f"{'' if metrics['accuracy'] is None else metrics['accuracy']},"
+                               f"0\n")
+                return metrics
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             sys.exit(f"experiments: {' '.join(command)} failed:\n"
                      f"{result.stderr}")
+        with open(done, "w") as f:
+            f.write(head + result.stdout)
         metrics = summarise(path, result.stdout)
         seconds = time.time() - started
         self.log.write(f"{task.name},{label},{iterations},{seed},"
@@ -203,7 +220,7 @@ def sweep(runner, task, lines, results):
     base = runner.run(task, "fp32", ["--quantize=none"])
     lines.append(table_row(task, ["f32", "-"], base, base))
     curves = {"f32": base}
-    for rounding in ROUNDINGS:
+    for rounding in runner.args.roundings:
         for bits in SWEEP_BITS:
             runs = runner.run(task, f"{rounding}-M{bits}",
                               [f"--man-bits={bits}", f"--rounding={rounding}"])
@@ -338,6 +355,14 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="shorter runs (under 15 minutes on 2 cores)")
     parser.add_argument("--skip-law", action="store_true")
+    parser.add_argument("--roundings", nargs="+", choices=ROUNDING_CHOICES,
+                        default=ROUNDING_CHOICES)
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse finished runs of the same command "
+                        "found in the output directory")
+    parser.add_argument("--skip-ablation", action="store_true",
+                        help="only the mantissa sweeps (the full-length MLP "
+                        "sweeps take hours; docs/Experiments.md)")
     parser.add_argument("--only", nargs="+", default=None,
                         help="run only these tasks (e.g. mlp-muon)")
     parser.add_argument("--tolerance", type=float, default=1.25)
@@ -380,7 +405,8 @@ def main():
             continue
         print(f"== {task.name} (T = {task.iterations})", flush=True)
         curves, base = sweep(runner, task, lines, results)
-        ablation(runner, task, base, lines, results)
+        if not args.skip_ablation:
+            ablation(runner, task, base, lines, results)
         png = plot(task, curves, args.out)
         if png:
             plots.append(png)
