@@ -73,7 +73,10 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createQOptCheckSupportedPass());
   buildQOptToLinalgPipeline(pm);
 
-  // Matmuls: cache and register tiles, register tiles to vector.contract.
+  // Matmuls: products spelled as generics or with transposing maps become
+  // plain matmuls; cache and register tiles, register tiles to
+  // vector.contract.
+  pm.addNestedPass<func::FuncOp>(createQOptNormalizeMatmulsPass());
   pm.addNestedPass<func::FuncOp>(createQOptTileAndVectorizeMatmulsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createQOptHoistMatmulAccumulatorsPass());

@@ -34,10 +34,14 @@ namespace {
 /// Cache tile of the matmuls (rows of A/C, columns of B/C, reduction): a
 /// 256x128 panel of B (128 KiB) and a 64x256 block of A stay in L2.
 constexpr int64_t kCacheTile[3] = {64, 128, 256};
-/// Register tile: a 4x16 block of C is 8 AVX2 registers, enough independent
-/// FMA chains to cover the FMA latency, with room for B's row and A's
-/// broadcast.
-constexpr int64_t kRegisterTile[3] = {4, 16, 1};
+/// Register tiles tried for each dimension, best first. A 4x16 block of C
+/// is 8 AVX2 registers, enough independent FMA chains to cover the FMA
+/// latency, with room for B's row and A's broadcast; rows of 6, 5, 3, 2 or 1
+/// (at most 12 accumulator registers) serve sizes 4 does not divide, such
+/// as a batch of 50, and columns of 8 (one AVX2 register) sizes 16 does not
+/// divide.
+constexpr int64_t kRegisterRows[] = {4, 6, 5, 3, 2, 1};
+constexpr int64_t kRegisterColumns[] = {16, 8};
 
 /// Returns `tile` clamped to `size` when `size` is a multiple of it (or
 /// smaller), so every tile is full and vectorises with static shapes; 0
@@ -48,6 +52,29 @@ static int64_t fullTile(int64_t size, int64_t tile) {
   if (size <= tile)
     return size;
   return size % tile == 0 ? tile : 0;
+}
+
+/// The first of `tiles` that tiles `size` fully (see fullTile), or 0.
+static int64_t firstFullTile(int64_t size, ArrayRef<int64_t> tiles) {
+  for (int64_t tile : tiles)
+    if (int64_t full = fullTile(size, tile))
+      return full;
+  return 0;
+}
+
+/// A cache tile for a dimension of `size`: `tile` when it divides `size`
+/// (or `size` when smaller), else the largest divisor of `size` between
+/// tile / 2 and tile that is a multiple of `granule` (784 = 16 * 49
+/// reduces in tiles of 196), else 0 (untiled).
+static int64_t cacheTile(int64_t size, int64_t tile, int64_t granule) {
+  if (int64_t full = fullTile(size, tile))
+    return full;
+  if (ShapedType::isDynamic(size))
+    return 0;
+  for (int64_t divisor = tile; divisor >= tile / 2; --divisor)
+    if (size % divisor == 0 && divisor % granule == 0)
+      return divisor;
+  return 0;
 }
 
 /// Tiles `op` by `sizes` (0 = untiled) with scf.for loops; returns the tiled
@@ -249,8 +276,10 @@ struct QOptTileAndVectorizeMatmulsPass
         return getElementTypeOrSelf(type).isF32();
       });
     };
+    // A matmul with user-defined (transposing) maps breaks the packing's
+    // layout assumptions; --qopt-normalize-matmuls rewrites those first.
     getOperation().walk([&](linalg::MatmulOp op) {
-      if (op.hasPureTensorSemantics() && allF32(op))
+      if (op.hasPureTensorSemantics() && allF32(op) && !op.hasUserDefinedMaps())
         matmuls.push_back(op);
     });
     // The external model of TilingInterface comes with the linalg
@@ -273,9 +302,16 @@ struct QOptTileAndVectorizeMatmulsPass
       SmallVector<int64_t> cache(3), regs(3);
       bool vectorizable = true;
       for (int i = 0; i < 3; ++i) {
-        cache[i] = fullTile(bounds[i], kCacheTile[i]);
+        // The granule keeps a shrunk cache tile a multiple of the best
+        // register tile, so it still vectorises.
+        int64_t granule = i == 0   ? kRegisterRows[0]
+                          : i == 1 ? kRegisterColumns[0]
+                                   : 1;
+        cache[i] = cacheTile(bounds[i], kCacheTile[i], granule);
         int64_t inner = cache[i] ? cache[i] : bounds[i];
-        regs[i] = fullTile(inner, kRegisterTile[i]);
+        regs[i] = i == 0   ? firstFullTile(inner, kRegisterRows)
+                  : i == 1 ? firstFullTile(inner, kRegisterColumns)
+                           : fullTile(inner, 1);
         vectorizable &= regs[i] != 0;
       }
       // Register tiles must be full for static vector shapes.

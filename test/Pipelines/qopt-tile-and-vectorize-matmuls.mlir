@@ -58,17 +58,52 @@ func.func @cache_tiled(%a: tensor<128x256xf32>, %b: tensor<256x256xf32>,
 
 // -----
 
-/// negative: 6 x 7 is not a multiple of the register tile; the matmul stays
-/// (it becomes scalar loops later).
+/// A batch of 50 rows (4 does not divide it) runs in register tiles of 5
+/// rows, 24 columns (16 does not divide them) in tiles of 8; K = 784 (256
+/// does not divide it) is cache-tiled by 196.
+// CHECK-LABEL: func.func @uneven_register_tiles
+// CHECK: memref.alloca() {alignment = 64 : i64} : memref<3x196x8xf32>
+// CHECK: scf.for %{{.*}} step %c196
+// CHECK: vector.contract {{.*}} : vector<5x1xf32>, vector<1x8xf32> into vector<5x8xf32>
+// CHECK-NOT: linalg.matmul
+// CHECK: return
+func.func @uneven_register_tiles(%a: tensor<50x784xf32>,
+                                 %b: tensor<784x24xf32>,
+                                 %c: tensor<50x24xf32>) -> tensor<50x24xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<50x784xf32>, tensor<784x24xf32>)
+                     outs(%c : tensor<50x24xf32>) -> tensor<50x24xf32>
+  return %0 : tensor<50x24xf32>
+}
+
+// -----
+
+/// negative: 20 columns are more than 16 and neither 16 nor 8 divides
+/// them; the matmul stays (it becomes scalar loops later).
 // CHECK-LABEL: func.func @negative_ragged
 // CHECK-NOT: scf.for
-// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x5xf32>, tensor<5x7xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<6x5xf32>, tensor<5x20xf32>)
 // CHECK-NOT: vector.
-func.func @negative_ragged(%a: tensor<6x5xf32>, %b: tensor<5x7xf32>,
-                           %c: tensor<6x7xf32>) -> tensor<6x7xf32> {
-  %0 = linalg.matmul ins(%a, %b : tensor<6x5xf32>, tensor<5x7xf32>)
-                     outs(%c : tensor<6x7xf32>) -> tensor<6x7xf32>
-  return %0 : tensor<6x7xf32>
+func.func @negative_ragged(%a: tensor<6x5xf32>, %b: tensor<5x20xf32>,
+                           %c: tensor<6x20xf32>) -> tensor<6x20xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<6x5xf32>, tensor<5x20xf32>)
+                     outs(%c : tensor<6x20xf32>) -> tensor<6x20xf32>
+  return %0 : tensor<6x20xf32>
+}
+
+/// negative: a matmul with transposing maps is left to
+/// --qopt-normalize-matmuls.
+// CHECK-LABEL: func.func @negative_mapped
+// CHECK-NOT: scf.for
+// CHECK: linalg.matmul indexing_maps
+// CHECK-NOT: vector.
+func.func @negative_mapped(%a: tensor<4x8xf32>, %b: tensor<4x16xf32>,
+                           %c: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  %0 = linalg.matmul indexing_maps = [
+          affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>,
+          affine_map<(m, n, k) -> (m, n)>]
+      ins(%a, %b : tensor<4x8xf32>, tensor<4x16xf32>)
+      outs(%c : tensor<8x16xf32>) -> tensor<8x16xf32>
+  return %0 : tensor<8x16xf32>
 }
 
 // -----

@@ -56,6 +56,60 @@ def QOptCheckSupportedPass : Pass<"qopt-check-supported", "::mlir::ModuleOp"> {
   }];
 }
 
+def QOptNormalizeMatmulsPass
+    : Pass<"qopt-normalize-matmuls", "::mlir::func::FuncOp"> {
+  let summary = "rewrite f32 matrix products written as linalg.generic, or "
+                "as linalg.matmul with transposing maps, into plain "
+                "linalg.matmul";
+  let description = [{
+    Hand-written and imported training steps often spell their matrix
+    products as `linalg.generic` (any loop order, either operand first,
+    `A^T B` for a weight gradient, `A B^T` for an input gradient) or as
+    `linalg.matmul` with transposing `indexing_maps`. The matmul tiling and
+    vectorisation (`--qopt-tile-and-vectorize-matmuls`) only handles plain
+    `linalg.matmul`, so these products used to become scalar loops.
+
+    This pass rewrites every static f32 contraction C(m, n) += A * B on
+    tensors whose operands are indexed by (m, k) or (k, m) and (k, n) or
+    (n, k), and whose body is exactly `out + a * b` (`arith.mulf` then
+    `arith.addf`, without fast-math flags), into `linalg.matmul` on the
+    operands, transposing A or B with `linalg.transpose` where their
+    layout is transposed. The arithmetic and the order of the reduction
+    over k are unchanged, so the result is the same up to the matmul
+    lowering's use of fused multiply-add. Anything else (other bodies,
+    broadcasts, batch dimensions, dynamic shapes, other element types,
+    buffers) is left as it is.
+
+    Example:
+
+    ```mlir
+    // Before: dW = X^T dY as a generic over (k, m, n)
+    %dw = linalg.generic {indexing_maps = [
+              affine_map<(k, m, n) -> (k, m)>,
+              affine_map<(k, m, n) -> (k, n)>,
+              affine_map<(k, m, n) -> (m, n)>],
+            iterator_types = ["reduction", "parallel", "parallel"]}
+        ins(%x, %dy : tensor<50x784xf32>, tensor<50x128xf32>)
+        outs(%zero : tensor<784x128xf32>) {
+    ^bb0(%a: f32, %b: f32, %acc: f32):
+      %p = arith.mulf %a, %b : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    } -> tensor<784x128xf32>
+    // After
+    %e = tensor.empty() : tensor<784x50xf32>
+    %xt = linalg.transpose ins(%x : tensor<50x784xf32>)
+                           outs(%e : tensor<784x50xf32>) permutation = [1, 0]
+    %dw = linalg.matmul ins(%xt, %dy : tensor<784x50xf32>, tensor<50x128xf32>)
+                        outs(%zero : tensor<784x128xf32>) -> tensor<784x128xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def QOptTileAndVectorizeMatmulsPass
     : Pass<"qopt-tile-and-vectorize-matmuls", "::mlir::func::FuncOp"> {
   let summary = "tile f32 linalg.matmul ops for cache and registers, pack "
@@ -66,18 +120,24 @@ def QOptTileAndVectorizeMatmulsPass
 
     1. cache tiles of (M, N, K) = (64, 128, 256), clamped to the matmul's
        size, with the loops in the order N, K, M, so a K x N panel of B (128
-       KiB) stays in L2 and is reused by every M tile;
+       KiB) stays in L2 and is reused by every M tile; where the tile does
+       not divide a dimension, the largest divisor between half the tile
+       and the tile (a multiple of 4 rows or 16 columns) is used instead
+       (K = 784 in tiles of 196);
     2. B's cache panel is packed once per (N, K) tile, outside the M loop,
        into a 64-byte aligned stack buffer laid out [N/16][K][16], and A's
        cache block into [M/4][K][4], so the micro-kernel streams both
        operands contiguously (a panel larger than 256 KiB is not packed);
     3. register tiles of (M, N, K) = (4, 16, 1), N outermost when A is
        packed, each vectorised into a `vector.contract` (4x16 f32
-       accumulators: 8 AVX2 registers).
+       accumulators: 8 AVX2 registers). Where 4 does not divide the rows,
+       the first of 6, 5, 3, 2, 1 that does (a batch of 50 runs in tiles
+       of 5 rows); where 16 does not divide the columns, 8.
 
     A dimension is tiled only when the tile divides it (or the dimension is
     smaller than the tile), so every tile is full and has static vector
-    shapes; a matmul whose sizes the register tile does not divide, a
+    shapes; a matmul whose columns neither 16 nor 8 divides (and that has
+    more than 16), a
     dynamic one, one with an operand that is not f32 (a mixed i64 x f32
     product would build an invalid contraction), or one whose iteration
     space or operand sizes in bytes overflow 64 bits (a static dimension

@@ -1,0 +1,152 @@
+//===- NormalizeMatmuls.cpp - matmul-shaped generics to linalg.matmul -----===//
+//
+// Part of the qopt project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Rewrites f32 matrix products written as linalg.generic, or as
+// linalg.matmul with transposing indexing maps, into a plain linalg.matmul
+// on explicitly transposed operands, so that the matmul tiling and
+// vectorisation pass sees them (see the pass description in Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Pipelines/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir {
+namespace qopt {
+#define GEN_PASS_DEF_QOPTNORMALIZEMATMULSPASS
+#include "qopt/Pipelines/Passes.h.inc"
+} // namespace qopt
+} // namespace mlir
+
+using namespace mlir;
+
+namespace {
+
+/// Whether `body` computes exactly `out + a * b` (either operand order of
+/// each commutative op) and yields it: the arithmetic of linalg.matmul, so
+/// the rewrite does not change a single rounding.
+static bool isMulAddBody(Block &body) {
+  if (body.getNumArguments() != 3 || !llvm::hasNItems(body, 3))
+    return false;
+  auto mul = dyn_cast<arith::MulFOp>(body.front());
+  auto add = dyn_cast<arith::AddFOp>(*std::next(body.begin()));
+  auto yield = dyn_cast<linalg::YieldOp>(body.back());
+  if (!mul || !add || !yield || yield.getNumOperands() != 1 ||
+      yield.getOperand(0) != add.getResult())
+    return false;
+  // Fast-math flags would license a different rounding than matmul's.
+  if (mul.getFastmath() != arith::FastMathFlags::none ||
+      add.getFastmath() != arith::FastMathFlags::none)
+    return false;
+  Value a = body.getArgument(0), b = body.getArgument(1),
+        out = body.getArgument(2);
+  bool mulOfInputs = (mul.getLhs() == a && mul.getRhs() == b) ||
+                     (mul.getLhs() == b && mul.getRhs() == a);
+  bool addOfOut = (add.getLhs() == out && add.getRhs() == mul.getResult()) ||
+                  (add.getRhs() == out && add.getLhs() == mul.getResult());
+  return mulOfInputs && addOfOut;
+}
+
+/// The loop dimension of each result of a 2-result projected permutation,
+/// or nothing.
+static std::optional<std::pair<unsigned, unsigned>> dimsOf(AffineMap map) {
+  if (map.getNumResults() != 2 || !map.isProjectedPermutation())
+    return std::nullopt;
+  return std::pair(map.getDimPosition(0), map.getDimPosition(1));
+}
+
+/// Rewrites a static f32 product C(m, n) += A(m|k, k|m) * B(k|n, n|k) in
+/// linalg.generic or linalg.matmul-with-maps form into
+/// `linalg.matmul ins(A', B')` where A' and B' are A and B or their
+/// `linalg.transpose`.
+struct NormalizeMatmul : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::LinalgOp op,
+                                PatternRewriter &rewriter) const override {
+    auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation());
+    bool generic = isa<linalg::GenericOp>(op.getOperation());
+    if ((!generic && !matmul) || (matmul && !matmul.hasUserDefinedMaps()))
+      return rewriter.notifyMatchFailure(op, "not a generic or mapped matmul");
+    if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
+        op.getNumDpsInits() != 1 || op.getNumLoops() != 3 ||
+        op.getNumReductionLoops() != 1)
+      return rewriter.notifyMatchFailure(op, "not a 2-D contraction");
+    for (Type type : op->getOperandTypes()) {
+      auto tensor = dyn_cast<RankedTensorType>(type);
+      if (!tensor || !tensor.getElementType().isF32() ||
+          !tensor.hasStaticShape())
+        return rewriter.notifyMatchFailure(op, "operand not a static f32");
+    }
+    if (generic && !isMulAddBody(*op.getBlock()))
+      return rewriter.notifyMatchFailure(op, "body is not out + a * b");
+
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    auto lhs = dimsOf(maps[0]), rhs = dimsOf(maps[1]), out = dimsOf(maps[2]);
+    if (!lhs || !rhs || !out)
+      return rewriter.notifyMatchFailure(op, "maps are not 2-D projections");
+    auto [m, n] = *out;
+    unsigned k = 3 - m - n;
+    if (m == n ||
+        op.getIteratorTypesArray()[k] != utils::IteratorType::reduction)
+      return rewriter.notifyMatchFailure(op, "reduction is not the third dim");
+    Value a = op.getDpsInputOperand(0)->get();
+    Value b = op.getDpsInputOperand(1)->get();
+    // A is the operand indexed by m and k, B the one indexed by n and k
+    // (multiplication commutes bit for bit, so they may come in either
+    // order).
+    auto uses = [](std::pair<unsigned, unsigned> dims, unsigned x, unsigned y) {
+      return (dims.first == x && dims.second == y) ||
+             (dims.first == y && dims.second == x);
+    };
+    if (uses(*lhs, n, k) && uses(*rhs, m, k)) {
+      std::swap(a, b);
+      std::swap(lhs, rhs);
+    }
+    if (!uses(*lhs, m, k) || !uses(*rhs, n, k))
+      return rewriter.notifyMatchFailure(op, "not a matrix product");
+
+    Location loc = op.getLoc();
+    auto transpose = [&](Value value) -> Value {
+      auto type = cast<RankedTensorType>(value.getType());
+      Value init = tensor::EmptyOp::create(
+          rewriter, loc, {type.getDimSize(1), type.getDimSize(0)},
+          type.getElementType());
+      return linalg::TransposeOp::create(rewriter, loc, value, init,
+                                         ArrayRef<int64_t>{1, 0})
+          ->getResult(0);
+    };
+    if (lhs->first != m)
+      a = transpose(a);
+    if (rhs->first != k)
+      b = transpose(b);
+    Value init = op.getDpsInitOperand(0)->get();
+    rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
+        op, TypeRange{init.getType()}, ValueRange{a, b}, ValueRange{init});
+    return success();
+  }
+};
+
+struct QOptNormalizeMatmulsPass
+    : qopt::impl::QOptNormalizeMatmulsPassBase<QOptNormalizeMatmulsPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<NormalizeMatmul>(&getContext());
+    // One pass over the ops is enough: a rewritten op is a plain matmul,
+    // which the pattern does not match again.
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingOps);
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

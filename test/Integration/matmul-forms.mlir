@@ -1,0 +1,232 @@
+// Matrix products in the forms hand-written and imported steps use (a
+// generic over (m, k, n), A^T B for a weight gradient, A B^T with B first,
+// a linalg.matmul with transposing maps, a batch of 50 rows) through the
+// CPU pipeline, where --qopt-normalize-matmuls turns them into tiled and
+// vectorised matmuls, against a double-precision product written as a
+// dynamic-shape generic (which no qopt pass touches). The inputs are
+// multiples of 1/8 in [-1, 1], so every product and partial sum is exact
+// in f32 whatever the order or the use of FMA: the results must agree
+// exactly, and a wrong layout, transpose or tile shows as mismatches.
+// RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | FileCheck %s
+// RUN: qopt-opt %s --qopt-lower-to-llvm --mlir-disable-threading --mlir-print-ir-after=qopt-normalize-matmuls 2>&1 >/dev/null | FileCheck %s --check-prefix=NORM
+
+// NORM-LABEL: func.func @main
+// NORM-COUNT-5: linalg.matmul ins
+// NORM-NOT: linalg.matmul
+
+// CHECK: generic_ab 0
+// CHECK-NEXT: generic_at_b 0
+// CHECK-NEXT: generic_b_first_bt 0
+// CHECK-NEXT: mapped_at_b 0
+// CHECK-NEXT: plain_uneven 0
+
+#map2 = affine_map<(i, j) -> (i, j)>
+#red2 = affine_map<(i, j) -> ()>
+
+// A rows x cols tensor of f(i, j) = ((7 i + 13 j + 5 salt) mod 17 - 8) / 8
+// at (i, j); with %transposed, of f(j, i): the transpose of the cols x rows
+// matrix f.
+func.func @gen(%rows: index, %cols: index, %salt: index, %transposed: i1)
+    -> tensor<?x?xf32> {
+  %e = tensor.empty(%rows, %cols) : tensor<?x?xf32>
+  %r = linalg.generic {indexing_maps = [#map2], iterator_types = ["parallel", "parallel"]}
+      outs(%e : tensor<?x?xf32>) {
+  ^bb0(%out: f32):
+    %p = linalg.index 0 : index
+    %q = linalg.index 1 : index
+    %i = arith.select %transposed, %q, %p : index
+    %j = arith.select %transposed, %p, %q : index
+    %c7 = arith.constant 7 : index
+    %c13 = arith.constant 13 : index
+    %c5 = arith.constant 5 : index
+    %c17 = arith.constant 17 : index
+    %a = arith.muli %i, %c7 : index
+    %b = arith.muli %j, %c13 : index
+    %s = arith.muli %salt, %c5 : index
+    %ab = arith.addi %a, %b : index
+    %t = arith.addi %ab, %s : index
+    %m = arith.remui %t, %c17 : index
+    %mi = arith.index_cast %m : index to i32
+    %c8 = arith.constant 8 : i32
+    %d = arith.subi %mi, %c8 : i32
+    %f = arith.sitofp %d : i32 to f32
+    %eighth = arith.constant 0.125 : f32
+    %v = arith.mulf %f, %eighth : f32
+    linalg.yield %v : f32
+  } -> tensor<?x?xf32>
+  return %r : tensor<?x?xf32>
+}
+
+// C = A B in double, A (m x k) and B (k x n) logical.
+func.func @reference(%m: index, %n: index, %k: index, %sa: index,
+                     %sb: index) -> tensor<?x?xf64> {
+  %false = arith.constant false
+  %a = call @gen(%m, %k, %sa, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %b = call @gen(%k, %n, %sb, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %zero = arith.constant 0.0 : f64
+  %e = tensor.empty(%m, %n) : tensor<?x?xf64>
+  %c = linalg.fill ins(%zero : f64) outs(%e : tensor<?x?xf64>) -> tensor<?x?xf64>
+  %r = linalg.generic {indexing_maps = [
+          affine_map<(i, j, l) -> (i, l)>, affine_map<(i, j, l) -> (l, j)>,
+          affine_map<(i, j, l) -> (i, j)>],
+        iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<?x?xf32>, tensor<?x?xf32>)
+      outs(%c : tensor<?x?xf64>) {
+  ^bb0(%x: f32, %y: f32, %acc: f64):
+    %xd = arith.extf %x : f32 to f64
+    %yd = arith.extf %y : f32 to f64
+    %p = arith.mulf %xd, %yd : f64
+    %s = arith.addf %acc, %p : f64
+    linalg.yield %s : f64
+  } -> tensor<?x?xf64>
+  return %r : tensor<?x?xf64>
+}
+
+// Number of elements of `x` that differ from `ref`.
+func.func @mismatches(%x: tensor<?x?xf32>, %ref: tensor<?x?xf64>) -> i64 {
+  %zero = arith.constant 0 : i64
+  %e = tensor.empty() : tensor<i64>
+  %init = linalg.fill ins(%zero : i64) outs(%e : tensor<i64>) -> tensor<i64>
+  %n = linalg.generic {indexing_maps = [#map2, #map2, #red2],
+                       iterator_types = ["reduction", "reduction"]}
+      ins(%x, %ref : tensor<?x?xf32>, tensor<?x?xf64>)
+      outs(%init : tensor<i64>) {
+  ^bb0(%v: f32, %r: f64, %acc: i64):
+    %vd = arith.extf %v : f32 to f64
+    %ne = arith.cmpf une, %vd, %r : f64
+    %one = arith.extui %ne : i1 to i64
+    %s = arith.addi %acc, %one : i64
+    linalg.yield %s : i64
+  } -> tensor<i64>
+  %r = tensor.extract %n[] : tensor<i64>
+  return %r : i64
+}
+
+func.func @report(%x: tensor<?x?xf32>, %m: index, %n: index, %k: index,
+                  %sa: index, %sb: index) -> i64 {
+  %ref = call @reference(%m, %n, %k, %sa, %sb)
+      : (index, index, index, index, index) -> tensor<?x?xf64>
+  %r = call @mismatches(%x, %ref) : (tensor<?x?xf32>, tensor<?x?xf64>) -> i64
+  return %r : i64
+}
+
+func.func @main() {
+  %false = arith.constant false
+  %true = arith.constant true
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c24 = arith.constant 24 : index
+  %c36 = arith.constant 36 : index
+  %c50 = arith.constant 50 : index
+  %c128 = arith.constant 128 : index
+  %c784 = arith.constant 784 : index
+  %zero = arith.constant 0.0 : f32
+
+  // generic over (m, k, n): C (50 x 24) = A (50 x 36) B (36 x 24).
+  %a1d = call @gen(%c50, %c36, %c1, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %b1d = call @gen(%c36, %c24, %c2, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %a1 = tensor.cast %a1d : tensor<?x?xf32> to tensor<50x36xf32>
+  %b1 = tensor.cast %b1d : tensor<?x?xf32> to tensor<36x24xf32>
+  %e1 = tensor.empty() : tensor<50x24xf32>
+  %z1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<50x24xf32>) -> tensor<50x24xf32>
+  %r1 = linalg.generic {indexing_maps = [
+          affine_map<(m, k, n) -> (m, k)>, affine_map<(m, k, n) -> (k, n)>,
+          affine_map<(m, k, n) -> (m, n)>],
+        iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a1, %b1 : tensor<50x36xf32>, tensor<36x24xf32>)
+      outs(%z1 : tensor<50x24xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<50x24xf32>
+  %d1 = tensor.cast %r1 : tensor<50x24xf32> to tensor<?x?xf32>
+  %n1 = call @report(%d1, %c50, %c24, %c36, %c1, %c2)
+      : (tensor<?x?xf32>, index, index, index, index, index) -> i64
+  vector.print str "generic_ab "
+  vector.print %n1 : i64
+
+  // A^T B over (k, m, n): X (50 x 784) holds A^T for A = 784 x 50;
+  // C (784 x 128) = A dY.
+  %x2d = call @gen(%c50, %c784, %c1, %true) : (index, index, index, i1) -> tensor<?x?xf32>
+  %y2d = call @gen(%c50, %c128, %c2, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %x2 = tensor.cast %x2d : tensor<?x?xf32> to tensor<50x784xf32>
+  %y2 = tensor.cast %y2d : tensor<?x?xf32> to tensor<50x128xf32>
+  %e2 = tensor.empty() : tensor<784x128xf32>
+  %z2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<784x128xf32>) -> tensor<784x128xf32>
+  %r2 = linalg.generic {indexing_maps = [
+          affine_map<(k, m, n) -> (k, m)>, affine_map<(k, m, n) -> (k, n)>,
+          affine_map<(k, m, n) -> (m, n)>],
+        iterator_types = ["reduction", "parallel", "parallel"]}
+      ins(%x2, %y2 : tensor<50x784xf32>, tensor<50x128xf32>)
+      outs(%z2 : tensor<784x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %p, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<784x128xf32>
+  %d2 = tensor.cast %r2 : tensor<784x128xf32> to tensor<?x?xf32>
+  %n2 = call @report(%d2, %c784, %c128, %c50, %c1, %c2)
+      : (tensor<?x?xf32>, index, index, index, index, index) -> i64
+  vector.print str "generic_at_b "
+  vector.print %n2 : i64
+
+  // A B^T with B first in ins, over (m, n, k): W (784 x 128) holds B^T for
+  // B = 128 x 784; C (50 x 784) = A (50 x 128) B.
+  %w3d = call @gen(%c784, %c128, %c2, %true) : (index, index, index, i1) -> tensor<?x?xf32>
+  %a3d = call @gen(%c50, %c128, %c1, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %w3 = tensor.cast %w3d : tensor<?x?xf32> to tensor<784x128xf32>
+  %a3 = tensor.cast %a3d : tensor<?x?xf32> to tensor<50x128xf32>
+  %e3 = tensor.empty() : tensor<50x784xf32>
+  %z3 = linalg.fill ins(%zero : f32) outs(%e3 : tensor<50x784xf32>) -> tensor<50x784xf32>
+  %r3 = linalg.generic {indexing_maps = [
+          affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, k)>,
+          affine_map<(m, n, k) -> (m, n)>],
+        iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%w3, %a3 : tensor<784x128xf32>, tensor<50x128xf32>)
+      outs(%z3 : tensor<50x784xf32>) {
+  ^bb0(%y: f32, %x: f32, %acc: f32):
+    %p = arith.mulf %y, %x : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<50x784xf32>
+  %d3 = tensor.cast %r3 : tensor<50x784xf32> to tensor<?x?xf32>
+  %n3 = call @report(%d3, %c50, %c784, %c128, %c1, %c2)
+      : (tensor<?x?xf32>, index, index, index, index, index) -> i64
+  vector.print str "generic_b_first_bt "
+  vector.print %n3 : i64
+
+  // linalg.matmul with maps A^T B: X (36 x 24) holds A^T for A = 24 x 36;
+  // C (24 x 50) = A B with B = 36 x 50.
+  %x4d = call @gen(%c36, %c24, %c1, %true) : (index, index, index, i1) -> tensor<?x?xf32>
+  %b4d = call @gen(%c36, %c50, %c2, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %x4 = tensor.cast %x4d : tensor<?x?xf32> to tensor<36x24xf32>
+  %b4 = tensor.cast %b4d : tensor<?x?xf32> to tensor<36x50xf32>
+  %e4 = tensor.empty() : tensor<24x50xf32>
+  %z4 = linalg.fill ins(%zero : f32) outs(%e4 : tensor<24x50xf32>) -> tensor<24x50xf32>
+  %r4 = linalg.matmul indexing_maps = [
+          affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>,
+          affine_map<(m, n, k) -> (m, n)>]
+      ins(%x4, %b4 : tensor<36x24xf32>, tensor<36x50xf32>)
+      outs(%z4 : tensor<24x50xf32>) -> tensor<24x50xf32>
+  %d4 = tensor.cast %r4 : tensor<24x50xf32> to tensor<?x?xf32>
+  %n4 = call @report(%d4, %c24, %c50, %c36, %c1, %c2)
+      : (tensor<?x?xf32>, index, index, index, index, index) -> i64
+  vector.print str "mapped_at_b "
+  vector.print %n4 : i64
+
+  // Plain matmul with uneven tiles: C (50 x 24) = A (50 x 784) B (784 x 24).
+  %a5d = call @gen(%c50, %c784, %c1, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %b5d = call @gen(%c784, %c24, %c2, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %a5 = tensor.cast %a5d : tensor<?x?xf32> to tensor<50x784xf32>
+  %b5 = tensor.cast %b5d : tensor<?x?xf32> to tensor<784x24xf32>
+  %z5 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<50x24xf32>) -> tensor<50x24xf32>
+  %r5 = linalg.matmul ins(%a5, %b5 : tensor<50x784xf32>, tensor<784x24xf32>)
+                      outs(%z5 : tensor<50x24xf32>) -> tensor<50x24xf32>
+  %d5 = tensor.cast %r5 : tensor<50x24xf32> to tensor<?x?xf32>
+  %n5 = call @report(%d5, %c50, %c24, %c784, %c1, %c2)
+      : (tensor<?x?xf32>, index, index, index, index, index) -> i64
+  vector.print str "plain_uneven "
+  vector.print %n5 : i64
+  return
+}
