@@ -24,8 +24,8 @@
 // narrow storage gives bit-identical weights and moments.
 //
 //  * standalone qopt.quantize to bf16 on 64M floats (quantize.mlir), into a
-//    destination and in place, against a copy loop and a hand-written
-//    quantizer.
+//    destination and in place, nearest-even, toward zero and stochastic,
+//    against a copy loop and a hand-written quantizer.
 // Usage: qopt-bench [pairs] [--csv] [--quantize-only]. The CPU's flags are
 // printed first: the kernels and baselines are compiled with -march=native, so
 // the figures belong to that CPU. --csv adds one `name,median,min,max` row per
@@ -33,6 +33,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qopt/Numerics/CounterHash.h"
 #include "qopt/Numerics/StorageCodec.h"
 
 #include <cblas.h>
@@ -105,6 +106,10 @@ extern "C" void _mlir_ciface_adam_narrow_i8(MemRef<1> *w, MemRef<1> *g,
 extern "C" void _mlir_ciface_quantize_bf16_ne(MemRef<1> *x, MemRef<1> *y);
 extern "C" void _mlir_ciface_quantize_bf16_tz(MemRef<1> *x, MemRef<1> *y);
 extern "C" void _mlir_ciface_quantize_bf16_ne_in_place(MemRef<1> *x);
+extern "C" void _mlir_ciface_quantize_bf16_sr(MemRef<1> *x, MemRef<1> *y,
+                                              int64_t seed, int64_t step);
+/// The stream quantize.mlir gives its stochastic quantize.
+constexpr uint64_t kQuantizeSrStream = 3;
 
 namespace {
 
@@ -289,6 +294,31 @@ quantizeBf16TzCpp(float *__restrict y, const float *__restrict x, size_t n) {
 __attribute__((noinline)) void quantizeBf16NeInPlaceCpp(float *x, size_t n) {
   for (size_t i = 0; i < n; ++i)
     x[i] = quantizeBf16(x[i], true);
+}
+
+/// Stochastic rounding to bf16 with 16 random bits: add them below the kept
+/// bits and truncate (a carry into the exponent overflows to infinity, as
+/// qopt.quantize specifies); NaN becomes the quiet NaN of its sign.
+inline float quantizeBf16Stochastic(float x, uint32_t random) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  uint32_t sign = bits & 0x80000000u, abs = bits & 0x7fffffffu;
+  uint32_t out = abs > 0x7f800000u ? 0x7fc00000u
+                                   : (abs + (random & 0xffffu)) & 0xffff0000u;
+  out |= sign;
+  std::memcpy(&x, &out, 4);
+  return x;
+}
+/// The hand-written stochastic quantizer: the random bits from the same
+/// 32-bit counter hash (CounterHash.h, portable C++, auto-vectorised).
+__attribute__((noinline)) void quantizeBf16SrCpp(float *__restrict y,
+                                                 const float *__restrict x,
+                                                 size_t n, uint64_t seed,
+                                                 uint64_t step) {
+  const uint64_t key = mlir::qopt::stochasticKey(seed, step, kQuantizeSrStream);
+  for (size_t i = 0; i < n; ++i)
+    y[i] =
+        quantizeBf16Stochastic(x[i], mlir::qopt::stochasticBitsForKey(key, i));
 }
 
 double seconds(const std::function<void()> &fn) {
@@ -712,11 +742,16 @@ void benchQuantize(int pairs) {
   _mlir_ciface_quantize_bf16_ne_in_place(&zv);
   quantizeBf16NeInPlaceCpp(zHand.data(), n);
   bool inPlaceSame = sameBits(z, zHand);
+  const int64_t seed = 12345, step = 7;
+  _mlir_ciface_quantize_bf16_sr(&xv, &yv, seed, step);
+  quantizeBf16SrCpp(yHand.data(), x.data(), n, seed, step);
+  bool srSame = sameBits(y, yHand);
   std::printf("\nQuantize check (compiled vs hand-written, %zu floats): "
-              "nearest-even %s, toward zero %s, in place %s\n",
+              "nearest-even %s, toward zero %s, in place %s, stochastic %s\n",
               n, neSame ? "bit-identical" : "DIFFERENT",
               tzSame ? "bit-identical" : "DIFFERENT",
-              inPlaceSame ? "bit-identical" : "DIFFERENT");
+              inPlaceSame ? "bit-identical" : "DIFFERENT",
+              srSame ? "bit-identical" : "DIFFERENT");
 
   auto runCopy = [&] { copyLoop(copyDst.data(), x.data(), n); };
   auto runMemcpy = [&] { std::memcpy(copyDst.data(), x.data(), n * 4); };
@@ -735,6 +770,12 @@ void benchQuantize(int pairs) {
   PairTimes inPlaceCopy = alternate(pairs, runInPlace, runCopy);
   PairTimes inPlaceHand = alternate(pairs, runInPlace, runInPlaceHand);
   PairTimes copyMemcpy = alternate(pairs, runCopy, runMemcpy);
+  auto runSr = [&] { _mlir_ciface_quantize_bf16_sr(&xv, &yv, seed, step); };
+  auto runSrHand = [&] {
+    quantizeBf16SrCpp(yHand.data(), x.data(), n, seed, step);
+  };
+  PairTimes srCopy = alternate(pairs, runSr, runCopy);
+  PairTimes srHand = alternate(pairs, runSr, runSrHand);
 
   // Throughput ratios: time(copy) / time(kernel), the inverse of the time
   // ratios, so >= 0.8 is the target.
@@ -759,6 +800,8 @@ void benchQuantize(int pairs) {
               gbps(tzCopy.a).median, stats(tzCopy.a).median * 1e3);
   std::printf("  compiled nearest-even in place%7.2f GB/s  %.2f ms\n",
               gbps(inPlaceCopy.a).median, stats(inPlaceCopy.a).median * 1e3);
+  std::printf("  compiled stochastic           %7.2f GB/s  %.2f ms\n",
+              gbps(srCopy.a).median, stats(srCopy.a).median * 1e3);
   std::printf("  copy loop (memory bandwidth)  %7.2f GB/s  %.2f ms\n",
               gbps(neCopy.b).median, stats(neCopy.b).median * 1e3);
   std::printf("  memcpy                        %7.2f GB/s  %.2f ms\n",
@@ -777,10 +820,15 @@ void benchQuantize(int pairs) {
              "quantize_tz_vs_hand_throughput");
   printRatio("in place / hand-written in place", inverse(inPlaceHand.ratio),
              "quantize_ne_in_place_vs_hand_throughput");
+  printRatio("stochastic / copy loop (target >= 0.8)", inverse(srCopy.ratio),
+             "quantize_sr_vs_copy_throughput");
+  printRatio("stochastic / hand-written quantizer", inverse(srHand.ratio),
+             "quantize_sr_vs_hand_throughput");
   printRatio("copy loop / memcpy", inverse(copyMemcpy.ratio),
              "copy_loop_vs_memcpy_throughput");
   record("quantize_ne_gbps", gbps(neCopy.a));
   record("quantize_tz_gbps", gbps(tzCopy.a));
+  record("quantize_sr_gbps", gbps(srCopy.a));
   record("copy_loop_gbps", gbps(neCopy.b));
 }
 

@@ -30,3 +30,15 @@ func.func @quantize_bf16_ne_in_place(%x: memref<?xf32>)
       : (tensor<?xf32>, memref<?xf32>) -> ()
   return
 }
+
+// Stochastic rounding to bf16 into a destination: 32 random bits per element
+// from the counter hash (32-bit arithmetic only, so it vectorizes).
+func.func @quantize_bf16_sr(%x: memref<?xf32>, %y: memref<?xf32>, %seed: i64,
+                            %step: i64) attributes {llvm.emit_c_interface} {
+  %xt = bufferization.to_tensor %x restrict : memref<?xf32> to tensor<?xf32>
+  %q = qopt.quantize %xt to <bf16> rounding <stochastic> seed %seed step %step
+      stream 3 : tensor<?xf32>
+  bufferization.materialize_in_destination %q in restrict writable %y
+      : (tensor<?xf32>, memref<?xf32>) -> ()
+  return
+}

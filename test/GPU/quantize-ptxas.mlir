@@ -5,13 +5,17 @@
 // RUN: FileCheck %s --input-file=%t.ptx
 
 /// The PTX qopt produces for quantize (nearest-even, toward-zero and
-/// stochastic, the latter with its 64-bit counter hash) assembles for sm_90.
+/// stochastic, the latter with its counter hash) assembles for sm_90.
 
 // CHECK: .target sm_90
 // CHECK-DAG: .visible .entry quantize_fp8_e4m3_kernel(
 // CHECK-DAG: .visible .entry quantize_stochastic_kernel(
-/// The counter hash multiplies 64-bit integers.
-// CHECK-DAG: mul.lo.s64
+/// The kernel's part of the counter hash is two 32-bit multiplies (lowbias32
+/// constants 0x7FEB352D and 0x846CA68B); the 64-bit key is computed on the
+/// host, before the launch.
+// CHECK-DAG: mul.lo.s32 {{.*}}, 2146121005;
+// CHECK-DAG: mul.lo.s32 {{.*}}, -2073254261;
+// CHECK-NOT: mul.lo.s64
 func.func @quantize_fp8_e4m3(%x: memref<1024x64xf32>, %y: memref<1024x64xf32>) {
   %tx = bufferization.to_tensor %x restrict : memref<1024x64xf32> to tensor<1024x64xf32>
   %q = qopt.quantize %tx to <fp8_e4m3> : tensor<1024x64xf32>

@@ -202,7 +202,7 @@ func.func @adamw_quantized() {
     %g = func.call @gen(%k, %n) : (i64, index) -> tensor<?xf32>
     %wq = qopt.quantize %w to <bf16> component <weight> : tensor<?xf32>
     %gq = qopt.quantize %g to <fp8_e5m2> rounding <stochastic> component <grad>
-        seed %seed step %t64 : tensor<?xf32>
+        seed %seed step %t64 stream 0 : tensor<?xf32>
     %w1, %m1, %v1 = qopt.adam_update %wq, %gq, %m, %v, %t64
         {lr = 1.0e-2 : f32, weight_decay = 0.05 : f32} : tensor<?xf32>
     %mq = qopt.quantize %m1 to <bf16> component <first_moment> : tensor<?xf32>
@@ -240,7 +240,7 @@ func.func @adam_quantized_modes() {
         {lr = 1.0e-3 : f32} : tensor<?xf32>
     %mq = qopt.quantize %m1 to <e8m3> rounding <toward_zero> : tensor<?xf32>
     %vq = qopt.quantize %v1 to <e8m10> rounding <stochastic> seed %seed
-        step %t64 : tensor<?xf32>
+        step %t64 stream 0 : tensor<?xf32>
     scf.yield %w1, %mq, %vq : tensor<?xf32>, tensor<?xf32>, tensor<?xf32>
   }
   call @print(%r#0) : (tensor<?xf32>) -> ()

@@ -6,7 +6,9 @@
 // bf16 and e8m3. With beta1 = 0 and m = -0, Adam's m' is exactly g (signed
 // zeros included), so quantize(m') exercises the fused path and
 // quantize(g) the standalone one. Each configuration prints its number of
-// differing elements (NaN matches any NaN of the same sign).
+// differing elements (NaN matches any NaN of the same sign). The two
+// stochastic quantizes of a configuration carry the same `stream`, so they
+// draw the same random bits (without it they would get distinct streams).
 
 // RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e main -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | FileCheck %s
 
@@ -143,8 +145,8 @@ func.func @check_bf16_stochastic(%g: tensor<?xf32>, %seed: i64, %t: i64) -> i64 
   %v = linalg.fill ins(%nz : f32) outs(%e3 : tensor<?xf32>) -> tensor<?xf32>
   %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t
       {lr = 0.0 : f32, beta1 = 0.0 : f32} : tensor<?xf32>
-  %fused = qopt.quantize %m1 to <bf16> rounding <stochastic> seed %seed step %t : tensor<?xf32>
-  %alone = qopt.quantize %g to <bf16> rounding <stochastic> seed %seed step %t : tensor<?xf32>
+  %fused = qopt.quantize %m1 to <bf16> rounding <stochastic> seed %seed step %t stream 0 : tensor<?xf32>
+  %alone = qopt.quantize %g to <bf16> rounding <stochastic> seed %seed step %t stream 0 : tensor<?xf32>
   %r = call @mismatches(%fused, %alone) : (tensor<?xf32>, tensor<?xf32>) -> i64
   return %r : i64
 }
@@ -215,8 +217,8 @@ func.func @check_tf32_stochastic_saturate(%g: tensor<?xf32>, %seed: i64, %t: i64
   %v = linalg.fill ins(%nz : f32) outs(%e3 : tensor<?xf32>) -> tensor<?xf32>
   %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t
       {lr = 0.0 : f32, beta1 = 0.0 : f32} : tensor<?xf32>
-  %fused = qopt.quantize %m1 to <tf32, overflow = saturate> rounding <stochastic> seed %seed step %t : tensor<?xf32>
-  %alone = qopt.quantize %g to <tf32, overflow = saturate> rounding <stochastic> seed %seed step %t : tensor<?xf32>
+  %fused = qopt.quantize %m1 to <tf32, overflow = saturate> rounding <stochastic> seed %seed step %t stream 0 : tensor<?xf32>
+  %alone = qopt.quantize %g to <tf32, overflow = saturate> rounding <stochastic> seed %seed step %t stream 0 : tensor<?xf32>
   %r = call @mismatches(%fused, %alone) : (tensor<?xf32>, tensor<?xf32>) -> i64
   return %r : i64
 }
@@ -251,8 +253,8 @@ func.func @check_e8m1_stochastic_flush(%g: tensor<?xf32>, %seed: i64, %t: i64) -
   %v = linalg.fill ins(%nz : f32) outs(%e3 : tensor<?xf32>) -> tensor<?xf32>
   %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t
       {lr = 0.0 : f32, beta1 = 0.0 : f32} : tensor<?xf32>
-  %fused = qopt.quantize %m1 to <e8m1, subnormals = flush> rounding <stochastic> seed %seed step %t : tensor<?xf32>
-  %alone = qopt.quantize %g to <e8m1, subnormals = flush> rounding <stochastic> seed %seed step %t : tensor<?xf32>
+  %fused = qopt.quantize %m1 to <e8m1, subnormals = flush> rounding <stochastic> seed %seed step %t stream 0 : tensor<?xf32>
+  %alone = qopt.quantize %g to <e8m1, subnormals = flush> rounding <stochastic> seed %seed step %t stream 0 : tensor<?xf32>
   %r = call @mismatches(%fused, %alone) : (tensor<?xf32>, tensor<?xf32>) -> i64
   return %r : i64
 }

@@ -91,9 +91,9 @@ func.func @muon_every_m() {
   %g = tensor.cast %gd : tensor<?x?xf32> to tensor<40x24xf32>
   %wq = qopt.quantize %w to <e8m7> component <weight> : tensor<40x24xf32>
   %gq = qopt.quantize %g to <e8m7> rounding <stochastic> component <grad>
-      seed %seed_g step %step : tensor<40x24xf32>
+      seed %seed_g step %step stream 0 : tensor<40x24xf32>
   %bq = qopt.quantize %b to <e8m7> rounding <stochastic>
-      component <first_moment> seed %seed_b step %step : tensor<40x24xf32>
+      component <first_moment> seed %seed_b step %step stream 0 : tensor<40x24xf32>
   %w1, %b1 = qopt.muon_update %wq, %gq, %bq
       {lr = 2.0e-2 : f32, weight_decay = 5.0e-2 : f32} : tensor<40x24xf32>
   %wr = tensor.cast %w1 : tensor<40x24xf32> to tensor<?x?xf32>

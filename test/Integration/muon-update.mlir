@@ -191,7 +191,7 @@ func.func @muon_tall_quantized() {
     %g = tensor.cast %gd : tensor<?x?xf32> to tensor<40x24xf32>
     %wq = qopt.quantize %w to <bf16> component <weight> : tensor<40x24xf32>
     %gq = qopt.quantize %g to <fp8_e5m2> rounding <stochastic> component <grad>
-        seed %seed step %t64 : tensor<40x24xf32>
+        seed %seed step %t64 stream 0 : tensor<40x24xf32>
     %w1, %b1 = qopt.muon_update %wq, %gq, %b
         {lr = 2.0e-2 : f32, weight_decay = 5.0e-2 : f32} : tensor<40x24xf32>
     %bq = qopt.quantize %b1 to <bf16> component <first_moment>

@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/InitQOpt.h"
+#include "qopt/Numerics/CounterHash.h"
 #include "qopt/Pipelines/GPUPipelines.h"
 #include "qopt/Pipelines/Pipelines.h"
 
@@ -134,6 +135,12 @@ func.func @quantize_e4m3_toward_zero(%x: memref<?xf32>, %y: memref<?xf32>) {
 func.func @quantize_stochastic(%x: memref<?xf32>, %y: memref<?xf32>, %seed: i64, %step: i64) {
   %t = bufferization.to_tensor %x restrict : memref<?xf32> to tensor<?xf32>
   %q = qopt.quantize %t to <e5m4> rounding <stochastic> seed %seed step %step : tensor<?xf32>
+  bufferization.materialize_in_destination %q in restrict writable %y : (tensor<?xf32>, memref<?xf32>) -> ()
+  return
+}
+func.func @quantize_stochastic_bf16(%x: memref<?xf32>, %y: memref<?xf32>, %seed: i64, %step: i64) {
+  %t = bufferization.to_tensor %x restrict : memref<?xf32> to tensor<?xf32>
+  %q = qopt.quantize %t to <bf16> rounding <stochastic> seed %seed step %step stream 5 : tensor<?xf32>
   bufferization.materialize_in_destination %q in restrict writable %y : (tensor<?xf32>, memref<?xf32>) -> ()
   return
 }
@@ -330,6 +337,20 @@ uint32_t bitsOf(float value) {
 }
 
 /// Counts elements whose bits differ (any two NaNs count as equal).
+/// Stochastic rounding to bf16 with the random bits `random`: add their low
+/// 16 bits below the kept bits and truncate (a carry into the exponent
+/// overflows to infinity); NaN gives the quiet NaN of its sign.
+float stochasticBf16(float x, uint32_t random) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  uint32_t sign = bits & 0x80000000u, abs = bits & 0x7fffffffu;
+  uint32_t out = abs > 0x7f800000u ? 0x7fc00000u
+                                   : (abs + (random & 0xffffu)) & 0xffff0000u;
+  out |= sign;
+  std::memcpy(&x, &out, 4);
+  return x;
+}
+
 size_t countBitMismatches(const std::vector<float> &a,
                           const std::vector<float> &b) {
   size_t mismatches = 0;
@@ -409,8 +430,9 @@ int runChecks(CompiledKernels &cpu, CompiledKernels &gpu, Target target) {
     failures += wrong != 0;
   }
 
-  // Stochastic rounding: the same (seed, step, index) hash on both.
-  {
+  // Stochastic rounding: the same (seed, step, stream, index) hash on both;
+  // for bf16 also the host's (CounterHash.h, stream 5 as the kernel says).
+  for (const char *name : {"quantize_stochastic", "quantize_stochastic_bf16"}) {
     Array x(n), yCpu(n), yGpu(n);
     x.host = randomInputs(n, 11, 1.0f);
     x.upload();
@@ -424,11 +446,20 @@ int runChecks(CompiledKernels &cpu, CompiledKernels &gpu, Target target) {
     pushBuffer(gpuArgs, xd);
     pushBuffer(gpuArgs, yd);
     gpuArgs.append({&seed, &step});
-    if (!cpu.call("quantize_stochastic", cpuArgs) ||
-        !gpu.call("quantize_stochastic", gpuArgs))
+    if (!cpu.call(name, cpuArgs) || !gpu.call(name, gpuArgs))
       return 1;
-    report("quantize_stochastic",
-           countBitMismatches(yCpu.host, yGpu.download()));
+    report(name, countBitMismatches(yCpu.host, yGpu.download()));
+    if (std::strcmp(name, "quantize_stochastic_bf16") != 0)
+      continue;
+    const uint64_t key = qopt::stochasticKey(seed, step, /*stream=*/5);
+    std::vector<float> expected(n);
+    for (size_t i = 0; i < n; ++i)
+      expected[i] =
+          stochasticBf16(x.host[i], qopt::stochasticBitsForKey(key, i));
+    size_t wrong = countBitMismatches(yCpu.host, expected);
+    llvm::outs() << name << ": " << wrong << " of " << n
+                 << " CPU results differ from the host hash\n";
+    failures += wrong != 0;
   }
 
   // Fused quantized Adam, in place, three steps.

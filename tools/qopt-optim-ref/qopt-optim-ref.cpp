@@ -57,19 +57,21 @@ struct Quantizer {
   bool finiteOnly = false; // the OCP "fn" encoding of e4m3
   Rounding rounding = Rounding::NearestEven;
   uint64_t seed = 0;
+  uint64_t stream = 0; // the quantize's `stream` attribute
   bool enabled = false;
 };
 
-/// Parses `<format>[:nearest|:zero|:stochastic:<seed>]`, the format being a
-/// named one or e<E>m<M>.
+/// Parses `<format>[:nearest|:zero|:stochastic:<seed>[:<stream>]]`, the
+/// format being a named one or e<E>m<M>; the stream defaults to 0.
 std::optional<Quantizer> parseQuantizer(const std::string &spec) {
   Quantizer q;
   q.enabled = true;
   std::stringstream ss(spec);
-  std::string format, mode, seed;
+  std::string format, mode, seed, stream;
   std::getline(ss, format, ':');
   std::getline(ss, mode, ':');
   std::getline(ss, seed, ':');
+  std::getline(ss, stream, ':');
   static const std::map<std::string, std::pair<int, int>> named = {
       {"fp32", {8, 23}}, {"tf32", {8, 10}},    {"bf16", {8, 7}},
       {"fp16", {5, 10}}, {"fp8_e4m3", {4, 3}}, {"fp8_e5m2", {5, 2}}};
@@ -88,6 +90,7 @@ std::optional<Quantizer> parseQuantizer(const std::string &spec) {
   else if (mode == "stochastic") {
     q.rounding = Rounding::Stochastic;
     q.seed = std::strtoull(seed.c_str(), nullptr, 10);
+    q.stream = std::strtoull(stream.c_str(), nullptr, 10);
   } else
     return std::nullopt;
   return q;
@@ -123,7 +126,7 @@ float quantize(const Quantizer &q, float x, uint64_t index, uint64_t step) {
     result = whole * quantum;
     break;
   case Rounding::Stochastic: {
-    uint32_t bits = mlir::qopt::stochasticBits(q.seed, step, index);
+    uint32_t bits = mlir::qopt::stochasticBits(q.seed, step, q.stream, index);
     // Bits dropped relative to x's own f32 precision.
     int dropped = (std::max(e, emin) - q.manBits) - (std::max(e, -126) - 23);
     bool up;

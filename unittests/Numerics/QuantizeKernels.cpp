@@ -37,7 +37,8 @@ QuantizeKernels::moduleSource(const std::vector<KernelSpec> &specs) {
        << ") -> tensor<?xf32> attributes {llvm.emit_c_interface} {\n"
        << "  %q = qopt.quantize %x to <" << spec.format.attrBody()
        << "> rounding <" << roundingKeyword(spec.rounding) << ">"
-       << (stochastic ? " seed %seed step %step" : "") << " : tensor<?xf32>\n"
+       << (stochastic ? " seed %seed step %step stream 0" : "")
+       << " : tensor<?xf32>\n"
        << "  return %q : tensor<?xf32>\n}\n";
   }
   return source;

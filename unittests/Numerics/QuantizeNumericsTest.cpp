@@ -403,7 +403,9 @@ void checkAgainstReference(const KernelTable &table, const KernelSpec &spec,
                  !identity};
   bool stochastic = spec.rounding == Rounding::Stochastic;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    uint32_t bits = stochastic ? mlir::qopt::stochasticBits(seed, step, i) : 0;
+    uint32_t bits =
+        stochastic ? mlir::qopt::stochasticBits(seed, step, /*stream=*/0, i)
+                   : 0;
     cmp.check(i, inputs[i],
               referenceQuantize(inputs[i], spec.format, spec.rounding, bits),
               results[i], bits);

@@ -19,8 +19,13 @@ def ConvertQOptToLinalgPass : Pass<"convert-qopt-to-linalg"> {
     f32 bit pattern (sign, exponent and mantissa kept apart, the mantissa
     rounded to the format's width with a quantum that follows the exponent,
     subnormals, overflow, zeros, infinities and NaN handled as the format's
-    policies say). Stochastic rounding hashes (seed, step, linear index) with
-    the counter-based hash of `qopt/Numerics/CounterHash.h`.
+    policies say). Stochastic rounding hashes (seed, step, stream, linear
+    index) with the counter-based hash of `qopt/Numerics/CounterHash.h`: a
+    64-bit key per quantize, computed once before the loop, and 32-bit
+    multiply-xorshift rounds per element, so the loop vectorizes on targets
+    without 64-bit vector multiplies. Stochastic quantizes without a
+    `stream` first get one, as `--qopt-assign-streams` gives it, distinct
+    within the operation the pass runs on (run it on the module).
 
     `qopt.adam_update` becomes one fused elementwise `linalg.generic` that
     updates w, m and v in place and absorbs the `qopt.quantize` ops on its

@@ -139,6 +139,7 @@ BoundaryQuantization::BoundaryQuantization(ImplicitLocOpBuilder &b,
     shapeSource = quantize.getInput();
   auto type = cast<RankedTensorType>(shapeSource.getType());
   rank = type.getRank();
+  wideIndex = mayHaveWideIndex(type);
   for (int64_t dim = 0; dim < rank; ++dim) {
     if (type.isDynamicDim(dim)) {
       Value size = tensor::DimOp::create(b, shapeSource, dim);
@@ -156,7 +157,8 @@ FusedQuantize BoundaryQuantization::prepare(QuantizeOp op) {
   fused.rounding = op.getRounding();
   // Loop-invariant part of the hash, as the standalone lowering computes it.
   if (fused.rounding == RoundingMode::stochastic)
-    fused.key = emitStochasticKey(b, op.getSeed(), op.getStep());
+    fused.key =
+        emitStochasticKey(b, op.getSeed(), op.getStep(), op.getStreamOrZero());
   return fused;
 }
 
@@ -244,7 +246,7 @@ Value BoundaryQuantization::apply(ImplicitLocOpBuilder &bb,
   if (fused.rounding == RoundingMode::stochastic) {
     if (!linearIndex)
       linearIndex = emitRowMajorIndex(bb, sizes);
-    randomBits = emitStochasticBits(bb, fused.key, linearIndex);
+    randomBits = emitStochasticBits(bb, fused.key, linearIndex, wideIndex);
   }
   // The fused optimizer loops reach memory speed only with the shorter form.
   Value rounded = hasF32ExponentRange(fused.format)

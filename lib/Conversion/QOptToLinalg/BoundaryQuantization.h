@@ -18,6 +18,7 @@
 #ifndef QOPT_LIB_CONVERSION_QOPTTOLINALG_BOUNDARYQUANTIZATION_H
 #define QOPT_LIB_CONVERSION_QOPTTOLINALG_BOUNDARYQUANTIZATION_H
 
+#include "qopt/Conversion/QOptToLinalg/QuantizeEmitter.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 #include "qopt/Numerics/StorageCodec.h"
 
@@ -62,8 +63,8 @@ void replaceFusedUpdate(RewriterBase &rewriter, Operation *update,
 struct FusedQuantize {
   FloatFormatAttr format;
   RoundingMode rounding = RoundingMode::nearest_even;
-  /// The loop-invariant stochastic-rounding key (i64), stochastic only.
-  Value key;
+  /// The loop-invariant stochastic-rounding key, stochastic only.
+  StochasticKey key;
   /// Narrow storage the element is read from (operands) or written to
   /// (results), with its container element type.
   std::optional<StorageLayout> storage;
@@ -132,6 +133,8 @@ private:
   SmallVector<Value> sizes;
   SmallVector<Value> dynamicSizes;
   Value linearIndex;
+  /// Whether a linear index may need more than 32 bits.
+  bool wideIndex = true;
 };
 
 } // namespace qopt

@@ -47,6 +47,9 @@ struct ConvertQOptToLinalgPass
 
   void runOnOperation() override {
     MLIRContext *context = &getContext();
+    // Stochastic quantizes written without a stream get distinct ones, so
+    // the lowering never gives two of them the same random bits.
+    assignQuantizeStreams(getOperation());
     ConversionTarget target(*context);
     // The lowering produces only these dialects.
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,

@@ -37,28 +37,42 @@ static uint32_t floatBits(float value) {
   return bits;
 }
 
-Value mlir::qopt::emitStochasticKey(ImplicitLocOpBuilder &b, Value seed,
-                                    Value step) {
+StochasticKey mlir::qopt::emitStochasticKey(ImplicitLocOpBuilder &b, Value seed,
+                                            Value step, uint64_t stream) {
   IntBuilder ib{b};
-  Value stepPlusOne = ib.add(step, ib.c64(1));
-  Value z = ib.add(seed, ib.mul(stepPlusOne, ib.c64(kHashStepMultiplier)));
-  // mix64, spelled out so both hash uses share it.
+  // mix64, spelled out as in CounterHash.h.
   auto mix = [&](Value v) {
     v = ib.mul(ib.bxor(v, ib.shr(v, ib.c64(30))), ib.c64(kHashMix1));
     v = ib.mul(ib.bxor(v, ib.shr(v, ib.c64(27))), ib.c64(kHashMix2));
     return ib.bxor(v, ib.shr(v, ib.c64(31)));
   };
-  return mix(z);
+  Value stepPlusOne = ib.add(step, ib.c64(1));
+  Value z = mix(ib.add(seed, ib.mul(stepPlusOne, ib.c64(kHashStepMultiplier))));
+  Value key = mix(ib.bxor(z, ib.c64(stream * kHashStreamMultiplier)));
+  Type i32 = b.getI32Type();
+  return {arith::TruncIOp::create(b, i32, key),
+          arith::TruncIOp::create(b, i32, ib.shr(key, ib.c64(32)))};
 }
 
-Value mlir::qopt::emitStochasticBits(ImplicitLocOpBuilder &b, Value key,
-                                     Value index) {
+Value mlir::qopt::emitStochasticBits(ImplicitLocOpBuilder &b,
+                                     const StochasticKey &key, Value index,
+                                     bool wideIndex) {
   IntBuilder ib{b};
-  Value z = ib.bxor(key, ib.mul(index, ib.c64(kHashIndexMultiplier)));
-  z = ib.mul(ib.bxor(z, ib.shr(z, ib.c64(30))), ib.c64(kHashMix1));
-  z = ib.mul(ib.bxor(z, ib.shr(z, ib.c64(27))), ib.c64(kHashMix2));
-  z = ib.bxor(z, ib.shr(z, ib.c64(31)));
-  return arith::TruncIOp::create(b, b.getI32Type(), ib.shr(z, ib.c64(32)));
+  Type i32 = b.getI32Type();
+  // Only 32-bit multiplies per element, so that the loop vectorizes.
+  Value x = ib.bxor(arith::TruncIOp::create(b, i32, index), key.k0);
+  x = ib.mul(ib.bxor(x, ib.shr(x, 16)), ib.c32(kHashRound1));
+  Value mixIn = key.k1;
+  if (wideIndex)
+    mixIn = ib.bxor(mixIn,
+                    arith::TruncIOp::create(b, i32, ib.shr(index, ib.c64(32))));
+  x = ib.bxor(x, mixIn);
+  x = ib.mul(ib.bxor(x, ib.shr(x, 15)), ib.c32(kHashRound2));
+  return ib.bxor(x, ib.shr(x, 16));
+}
+
+bool mlir::qopt::mayHaveWideIndex(ShapedType type) {
+  return !type.hasStaticShape() || type.getNumElements() > (int64_t(1) << 32);
 }
 
 Value mlir::qopt::emitQuantizeScalar(ImplicitLocOpBuilder &b, Value value,

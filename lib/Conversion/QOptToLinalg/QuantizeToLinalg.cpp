@@ -54,9 +54,11 @@ struct QuantizeOpLowering : OpConversionPattern<QuantizeOp> {
 
     bool stochastic = op.getRounding() == RoundingMode::stochastic;
     // Loop-invariant part of the hash, computed once outside the loop.
-    Value key = stochastic
-                    ? emitStochasticKey(b, adaptor.getSeed(), adaptor.getStep())
-                    : Value();
+    StochasticKey key;
+    if (stochastic)
+      key = emitStochasticKey(b, adaptor.getSeed(), adaptor.getStep(),
+                              op.getStreamOrZero());
+    bool wideIndex = mayHaveWideIndex(type);
 
     AffineMap identity = b.getMultiDimIdentityMap(rank);
     SmallVector<utils::IteratorType> iterators(rank,
@@ -70,8 +72,8 @@ struct QuantizeOpLowering : OpConversionPattern<QuantizeOp> {
           ImplicitLocOpBuilder bb(loc, nested);
           Value randomBits;
           if (stochastic)
-            randomBits =
-                emitStochasticBits(bb, key, emitRowMajorIndex(bb, sizes));
+            randomBits = emitStochasticBits(
+                bb, key, emitRowMajorIndex(bb, sizes), wideIndex);
           // f32-exponent formats (bf16, tf32, e8mM) round the bit pattern
           // directly: a constant bias and mask, no subnormal range.
           Value result = hasF32ExponentRange(format)

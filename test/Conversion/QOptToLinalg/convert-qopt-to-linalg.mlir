@@ -56,26 +56,56 @@ func.func @quantize_dynamic(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 
 // -----
 
-/// Stochastic rounding: the (seed, step) key is computed once outside the
-/// loop; inside, the row-major linear index is hashed into 32 random bits.
+/// Stochastic rounding: the (seed, step, stream) key is computed once
+/// outside the loop, 64-bit, and split into two i32 words; inside, the
+/// row-major linear index is hashed into 32 random bits with i32 arithmetic
+/// only. A static shape below 2^32 elements has no high index half to mix
+/// in. The quantize had no stream: the pass assigned it 0, which enters the
+/// key as 0 * 0xD1B54A32D192ED03.
 // CHECK-LABEL: func.func @quantize_stochastic
 // CHECK-SAME: (%[[X:[^:]*]]: tensor<3x5xf32>, %[[SEED:[^:]*]]: i64, %[[STEP:[^:]*]]: i64)
 // CHECK: arith.addi %[[STEP]], %{{.*}} : i64
-// CHECK: arith.xori
-// CHECK: arith.xori
-// CHECK: %[[KEY:.*]] = arith.xori %{{.*}}, %{{.*}} : i64
+// CHECK: %[[S0:.*]] = arith.constant 0 : i64
+// CHECK-NEXT: arith.xori %{{.*}}, %[[S0]] : i64
+// CHECK: %[[K0:.*]] = arith.trunci %[[KEY:.*]] : i64 to i32
+// CHECK-NEXT: arith.constant 32 : i64
+// CHECK-NEXT: %[[KHI:.*]] = arith.shrui %[[KEY]], %{{.*}} : i64
+// CHECK-NEXT: %[[K1:.*]] = arith.trunci %[[KHI]] : i64 to i32
 // CHECK-NEXT: linalg.generic
 // CHECK: %[[I:.*]] = linalg.index 0 : index
 // CHECK: %[[IROW:.*]] = arith.muli %[[I]], %{{.*}} : index
 // CHECK: %[[J:.*]] = linalg.index 1 : index
 // CHECK: %[[LIN:.*]] = arith.addi %[[IROW]], %[[J]] : index
 // CHECK: %[[LIN64:.*]] = arith.index_castui %[[LIN]] : index to i64
-// CHECK: arith.xori %[[KEY]], %{{.*}} : i64
-// CHECK: arith.trunci %{{.*}} : i64 to i32
+// CHECK: %[[LO:.*]] = arith.trunci %[[LIN64]] : i64 to i32
+// CHECK: arith.xori %[[LO]], %[[K0]] : i32
+// CHECK: arith.muli %{{.*}}, %{{.*}} : i32
+// CHECK: arith.xori %{{.*}}, %[[K1]] : i32
+// CHECK: arith.muli %{{.*}}, %{{.*}} : i32
+// CHECK-NOT: i64
 // CHECK: linalg.yield
 func.func @quantize_stochastic(%x: tensor<3x5xf32>, %seed: i64, %step: i64) -> tensor<3x5xf32> {
   %0 = qopt.quantize %x to <e8m3> rounding <stochastic> seed %seed step %step : tensor<3x5xf32>
   return %0 : tensor<3x5xf32>
+}
+
+// -----
+
+/// A dynamic shape may hold 2^32 elements or more: the high half of the
+/// index is mixed in with the key's second word. A stream is one more
+/// constant in the key.
+// CHECK-LABEL: func.func @quantize_stochastic_dynamic
+// CHECK: arith.constant 8439708973090260745 : i64
+// CHECK: linalg.generic
+// CHECK: %[[LIN64:.*]] = arith.index_castui %{{.*}} : index to i64
+// CHECK: arith.trunci %[[LIN64]] : i64 to i32
+// CHECK: %[[HI:.*]] = arith.shrui %[[LIN64]], %{{.*}} : i64
+// CHECK: %[[HI32:.*]] = arith.trunci %[[HI]] : i64 to i32
+// CHECK: arith.xori %{{.*}}, %[[HI32]] : i32
+// CHECK: linalg.yield
+func.func @quantize_stochastic_dynamic(%x: tensor<?xf32>, %seed: i64, %step: i64) -> tensor<?xf32> {
+  %0 = qopt.quantize %x to <bf16> rounding <stochastic> seed %seed step %step stream 3 : tensor<?xf32>
+  return %0 : tensor<?xf32>
 }
 
 // -----

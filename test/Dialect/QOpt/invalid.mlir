@@ -108,6 +108,22 @@ func.func @seed_with_nearest(%x: tensor<4xf32>, %s: i64, %t: i64) -> tensor<4xf3
 
 // -----
 
+func.func @stream_with_toward_zero(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'stream' is only allowed with stochastic rounding, got rounding toward_zero}}
+  %0 = qopt.quantize %x to <bf16> rounding <toward_zero> stream 3 : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @stream_not_i64(%x: tensor<4xf32>, %s: i64, %t: i64) -> tensor<4xf32> {
+  // expected-error @+1 {{attribute 'stream' failed to satisfy constraint: 64-bit signless integer attribute}}
+  %0 = "qopt.quantize"(%x, %s, %t) <{format = #qopt.format<bf16>, rounding = #qopt.rounding<stochastic>, stream = 3 : i32, operandSegmentSizes = array<i32: 1, 1, 1>}> : (tensor<4xf32>, i64, i64) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
 func.func @seed_not_i64(%x: tensor<4xf32>, %s: i32, %t: i64) -> tensor<4xf32> {
   // expected-error @+1 {{operand #1 must be 64-bit signless integer, but got 'i32'}}
   %0 = "qopt.quantize"(%x, %s, %t) <{format = #qopt.format<bf16>, rounding = #qopt.rounding<stochastic>, operandSegmentSizes = array<i32: 1, 1, 1>}> : (tensor<4xf32>, i32, i64) -> tensor<4xf32>

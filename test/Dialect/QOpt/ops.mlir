@@ -55,6 +55,10 @@ func.func @quantize_rounding_and_component(%x: tensor<?x8xf32>, %seed: i64, %ste
   %1 = qopt.quantize %x to <fp16> rounding <toward_zero> component <grad> : tensor<?x8xf32>
   // CHECK: qopt.quantize %[[X]] to <fp8_e5m2> rounding <stochastic> component <first_moment> seed %[[SEED]] step %[[STEP]] : tensor<?x8xf32>
   %2 = qopt.quantize %x to <e5m2> rounding <stochastic> component <first_moment> seed %seed step %step : tensor<?x8xf32>
+  // CHECK: qopt.quantize %[[X]] to <bf16> rounding <stochastic> seed %[[SEED]] step %[[STEP]] stream -7 : tensor<?x8xf32>
+  %s = qopt.quantize %x to <bf16> rounding <stochastic> seed %seed step %step stream -7 : tensor<?x8xf32>
+  // CHECK: qopt.quantize %[[X]] to <bf16> rounding <stochastic> seed %[[SEED]] step %[[STEP]] stream 4294967296 : tensor<?x8xf32>
+  %s2 = "qopt.quantize"(%x, %seed, %step) <{format = #qopt.format<bf16>, rounding = #qopt.rounding<stochastic>, stream = 4294967296 : i64, operandSegmentSizes = array<i32: 1, 1, 1>}> : (tensor<?x8xf32>, i64, i64) -> tensor<?x8xf32>
   // CHECK: qopt.quantize %[[X]] to <bf16> component <second_moment> : tensor<?x8xf32>
   %3 = qopt.quantize %x to <bf16> component <second_moment> : tensor<?x8xf32>
   return %0, %1, %2, %3 : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>

@@ -18,19 +18,34 @@
 
 #include "qopt/Dialect/QOpt/IR/QOptAttrs.h"
 
+#include "mlir/IR/BuiltinTypeInterfaces.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Value.h"
 
 namespace mlir {
 namespace qopt {
 
-/// Returns the i32 random bits of stochastic rounding for the element with
-/// linear index `index` (i64), given the loop-invariant `key` (i64) from
-/// emitStochasticKey. Matches qopt::stochasticBits in Numerics/CounterHash.h.
-Value emitStochasticBits(ImplicitLocOpBuilder &b, Value key, Value index);
+/// The loop-invariant key of stochastic rounding's hash: the low (k0) and
+/// high (k1) halves, as i32, of qopt::stochasticKey in Numerics/CounterHash.h.
+struct StochasticKey {
+  Value k0, k1;
+};
 
-/// Returns the i64 per-tensor key of stochastic rounding for (seed, step).
-Value emitStochasticKey(ImplicitLocOpBuilder &b, Value seed, Value step);
+/// Emits, before the loop, the key of a tensor quantized with (seed, step)
+/// (i64 values) and the quantize's `stream`.
+StochasticKey emitStochasticKey(ImplicitLocOpBuilder &b, Value seed, Value step,
+                                uint64_t stream);
+
+/// Returns the i32 random bits of stochastic rounding for the element with
+/// linear index `index` (i64), given the tensor's `key`; 32-bit arithmetic
+/// only. `wideIndex` is false when the index is known to be below 2^32 (its
+/// high half, then zero, is not mixed in). Matches qopt::stochasticBitsForKey.
+Value emitStochasticBits(ImplicitLocOpBuilder &b, const StochasticKey &key,
+                         Value index, bool wideIndex);
+
+/// False when every linear index of `type` fits in 32 bits (static shapes of
+/// at most 2^32 elements), so emitStochasticBits may drop the high half.
+bool mayHaveWideIndex(ShapedType type);
 
 /// Returns `value` (f32) rounded to `format` with `rounding`. `randomBits`
 /// (i32) is required for stochastic rounding and ignored otherwise.

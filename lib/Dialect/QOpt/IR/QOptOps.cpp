@@ -11,6 +11,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <cmath>
 #include <cstdio>
@@ -75,7 +76,29 @@ LogicalResult QuantizeOp::verify() {
     return emitOpError("'seed' and 'step' are only allowed with stochastic "
                        "rounding, got rounding ")
            << stringifyRoundingMode(getRounding());
+  if (!stochastic && getStream())
+    return emitOpError("'stream' is only allowed with stochastic rounding, "
+                       "got rounding ")
+           << stringifyRoundingMode(getRounding());
   return success();
+}
+
+unsigned mlir::qopt::assignQuantizeStreams(Operation *root) {
+  llvm::DenseSet<int64_t> taken;
+  SmallVector<QuantizeOp> unkeyed;
+  root->walk([&](QuantizeOp op) {
+    if (std::optional<int64_t> stream = op.getStream())
+      taken.insert(*stream);
+    else if (op.getRounding() == RoundingMode::stochastic)
+      unkeyed.push_back(op);
+  });
+  int64_t next = 0;
+  for (QuantizeOp op : unkeyed) {
+    while (taken.contains(next))
+      ++next;
+    op.setStream(next++);
+  }
+  return unkeyed.size();
 }
 
 OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {

@@ -116,7 +116,7 @@ private:
   SymbolTableCollection &table;
   /// The last quantize of a block argument put at the top of each block.
   llvm::DenseMap<Block *, Operation *> topOfBlock;
-  /// Index of the next stochastic point, added to the seed.
+  /// Index of the next stochastic point, its stream.
   int64_t nextPoint = 0;
 };
 } // namespace
@@ -159,30 +159,18 @@ FailureOr<Value> FunctionQuantizer::createQuantize(OpBuilder &builder,
   if (rounding != RoundingMode::stochastic)
     return QuantizeOp::create(builder, loc, input.getType(), input, format,
                               roundingAttr, componentAttr, /*seed=*/Value(),
-                              /*step=*/Value())
+                              /*step=*/Value(), /*stream=*/IntegerAttr())
         .getResult();
 
   FailureOr<std::pair<Value, Value>> seedAndStep = resolveSeedAndStep(update);
   if (failed(seedAndStep))
     return failure();
-  // Distinct points get distinct seeds, so their random bits are
-  // independent. The seed is computed before the update even for a result's
-  // quantize, so that the update's lowering can fuse that quantize into its
-  // loop (it needs the stochastic key before the loop).
-  Value pointSeed;
-  {
-    OpBuilder::InsertionGuard guard(builder);
-    Block *block = builder.getInsertionBlock();
-    if (update->getBlock() == block &&
-        (builder.getInsertionPoint() == block->end() ||
-         update->isBeforeInBlock(&*builder.getInsertionPoint())))
-      builder.setInsertionPoint(update);
-    Value offset = arith::ConstantIntOp::create(builder, loc, nextPoint++, 64);
-    pointSeed = arith::AddIOp::create(builder, loc, seedAndStep->first, offset);
-  }
+  // Distinct points get distinct streams, so their random bits are
+  // independent though they share the seed and step.
   return QuantizeOp::create(builder, loc, input.getType(), input, format,
-                            roundingAttr, componentAttr, pointSeed,
-                            seedAndStep->second)
+                            roundingAttr, componentAttr, seedAndStep->first,
+                            seedAndStep->second,
+                            builder.getI64IntegerAttr(nextPoint++))
       .getResult();
 }
 

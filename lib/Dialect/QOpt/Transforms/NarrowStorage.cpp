@@ -292,14 +292,12 @@ NarrowStoragePass::addMasterWeight(func::FuncOp func, Operation *update,
               "and {qopt.step}";
   OpBuilder b(update->getContext());
   b.setInsertionPointAfter(update);
-  // A stream of its own: the seed is offset past any inserted point's.
-  Value offset = arith::ConstantIntOp::create(
-      b, update->getLoc(), b.getI64Type(), (int64_t(1) << 32) + index);
-  Value masterSeed = arith::AddIOp::create(b, update->getLoc(), seed, offset);
+  // A stream of its own, past any point --qopt-insert-quantization numbers.
   auto quantize = QuantizeOp::create(
       b, update->getLoc(), newWeight.getType(), newWeight, masterFormatAttr,
       RoundingModeAttr::get(b.getContext(), RoundingMode::stochastic),
-      ComponentAttr(), masterSeed, step);
+      ComponentAttr(), seed, step,
+      b.getI64IntegerAttr((int64_t(1) << 32) + int64_t(index)));
   newWeight.replaceAllUsesExcept(quantize.getResult(), quantize);
   states.push_back({arg, quantize.getResult(), *resultIndex, masterFormatAttr,
                     choice.elementType, "weight"});

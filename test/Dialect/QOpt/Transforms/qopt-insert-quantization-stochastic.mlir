@@ -1,29 +1,20 @@
 // RUN: qopt-opt %s --qopt-insert-quantization="rounding=stochastic" -split-input-file | FileCheck %s
 
 /// Stochastic rounding: the seed comes from the argument marked {qopt.seed},
-/// each point adds its own offset to it, and the step is Adam's step operand
-/// (no {qopt.step} argument here). The weight's quantize is placed after the
-/// step is defined. The seeds of the moments' quantizes are computed before
-/// the update, so that its lowering can fuse them into its loop.
+/// each point gets its own stream (0, 1, ... in the order the points are
+/// inserted), and the step is Adam's step operand (no {qopt.step} argument
+/// here). The weight's quantize is placed after the step is defined.
 
 // CHECK-LABEL: func.func @adam_stochastic
 // CHECK-SAME: (%[[X:[^:]*]]: tensor<4xf32>, %[[W:[^:]*]]: tensor<4xf32>, %[[G:[^:]*]]: tensor<4xf32>, %{{[^:]*}}: tensor<4xf32>, %{{[^:]*}}: tensor<4xf32>, %[[SEED:[^:]*]]: i64 {qopt.seed})
 // CHECK-NEXT: %[[ONE:.*]] = arith.constant 1 : i64
 // CHECK-NEXT: %[[T:.*]] = arith.addi %[[ONE]], %[[ONE]] : i64
-// CHECK-NEXT: %[[K0:.*]] = arith.constant 0 : i64
-// CHECK-NEXT: %[[S0:.*]] = arith.addi %[[SEED]], %[[K0]] : i64
-// CHECK-NEXT: %[[WQ:.*]] = qopt.quantize %[[W]] to <bf16> rounding <stochastic> component <weight> seed %[[S0]] step %[[T]]
+// CHECK-NEXT: %[[WQ:.*]] = qopt.quantize %[[W]] to <bf16> rounding <stochastic> component <weight> seed %[[SEED]] step %[[T]] stream 0 :
 // CHECK-NEXT: arith.mulf %[[X]], %[[WQ]]
-// CHECK-NEXT: %[[K1:.*]] = arith.constant 1 : i64
-// CHECK-NEXT: %[[S1:.*]] = arith.addi %[[SEED]], %[[K1]] : i64
-// CHECK-NEXT: %[[GQ:.*]] = qopt.quantize %[[G]] to <bf16> rounding <stochastic> component <grad> seed %[[S1]] step %[[T]]
-// CHECK-NEXT: %[[K2:.*]] = arith.constant 2 : i64
-// CHECK-NEXT: %[[S2:.*]] = arith.addi %[[SEED]], %[[K2]] : i64
-// CHECK-NEXT: %[[K3:.*]] = arith.constant 3 : i64
-// CHECK-NEXT: %[[S3:.*]] = arith.addi %[[SEED]], %[[K3]] : i64
+// CHECK-NEXT: %[[GQ:.*]] = qopt.quantize %[[G]] to <bf16> rounding <stochastic> component <grad> seed %[[SEED]] step %[[T]] stream 1 :
 // CHECK-NEXT: qopt.adam_update %[[W]], %[[GQ]]
-// CHECK-NEXT: component <first_moment> seed %[[S3]] step %[[T]]
-// CHECK-NEXT: component <second_moment> seed %[[S2]] step %[[T]]
+// CHECK-NEXT: component <first_moment> seed %[[SEED]] step %[[T]] stream 3 :
+// CHECK-NEXT: component <second_moment> seed %[[SEED]] step %[[T]] stream 2 :
 func.func @adam_stochastic(%x: tensor<4xf32>, %w: tensor<4xf32>,
                            %g: tensor<4xf32>, %m: tensor<4xf32>,
                            %v: tensor<4xf32>, %seed: i64 {qopt.seed})

@@ -5,8 +5,8 @@
 /// containers: a hand-chosen container that holds the format exactly
 /// (e5m3 values are f16 values; fp8_e4m3 fits its own i8 code) replaces
 /// the smallest one.
-/// master-format: the new weight is rounded stochastically (seed offset
-/// past the inserted points' seeds) and stored narrow too.
+/// master-format: the new weight is rounded stochastically (a stream past
+/// the inserted points' streams) and stored narrow too.
 
 // FORCED-LABEL: func.func @adam_step
 // FORCED-SAME: %{{[a-z0-9]+}}: tensor<8xf32>,
@@ -20,9 +20,7 @@
 // MASTER-SAME: %[[T:[a-z0-9]+]]: i64, %[[SEED:[a-z0-9]+]]: i64 {qopt.seed}
 // MASTER: %[[WD:.*]] = qopt.decode %[[W]] as <bf16>
 // MASTER: %[[W1:.*]], %{{.*}}, %{{.*}} = qopt.adam_update %[[WD]], %{{.*}}, %{{.*}}, %{{.*}}, %[[T]]
-// MASTER: %[[OFF:.*]] = arith.constant 4294967296 : i64
-// MASTER: %[[S:.*]] = arith.addi %[[SEED]], %[[OFF]]
-// MASTER: %[[WQ:.*]] = qopt.quantize %[[W1]] to <bf16> rounding <stochastic> seed %[[S]] step %[[T]]
+// MASTER: %[[WQ:.*]] = qopt.quantize %[[W1]] to <bf16> rounding <stochastic> seed %[[SEED]] step %[[T]] stream 4294967296 :
 // MASTER: %[[WE:.*]] = qopt.encode %[[WQ]] as <bf16>
 // MASTER: return %[[WE]]
 func.func @adam_step(%w: tensor<8xf32>, %m: tensor<8xf32>, %v: tensor<8xf32>,

@@ -19,4 +19,16 @@
 #define GET_OP_CLASSES
 #include "qopt/Dialect/QOpt/IR/QOptOps.h.inc"
 
+namespace mlir {
+namespace qopt {
+
+/// Gives every stochastic qopt.quantize under `root` that has no `stream`
+/// the smallest value >= 0 that no quantize under `root` has, in walk
+/// order, so no two quantizes written without a stream share random bits.
+/// Returns the number of quantizes it keyed.
+unsigned assignQuantizeStreams(Operation *root);
+
+} // namespace qopt
+} // namespace mlir
+
 #endif // QOPT_DIALECT_QOPT_IR_QOPTOPS_H

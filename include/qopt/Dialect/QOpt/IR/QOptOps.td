@@ -55,9 +55,22 @@ def QOpt_QuantizeOp : QOpt_Op<"quantize", [
 
     `rounding` defaults to `nearest_even`. `stochastic` rounding needs the
     `seed` and `step` operands (i64): the random bits for the element at
-    linear (row-major) index i are a counter-based hash of (seed, step, i),
-    so a result is a pure function of its operands and is reproducible on
-    every target; `seed` and `step` are rejected with the other modes.
+    linear (row-major) index i are a counter-based hash of (seed, step,
+    stream, i) (docs/StochasticRounding.md gives it exactly), so a result is
+    a pure function of its operands and attributes and is reproducible on
+    every target; `seed`, `step` and `stream` are rejected with the other
+    modes.
+
+    The optional `stream` (i64) keys the quantization point: two stochastic
+    quantizes with the same seed and step but different streams make
+    independent up/down decisions at the same index; with the same stream
+    they make the same ones (ask for that by writing the same `stream`).
+    `--qopt-insert-quantization` and `--qopt-narrow-storage` give every
+    point they create its own stream; `--qopt-assign-streams` (run by
+    `convert-qopt-to-linalg` and by the pipelines) gives each stochastic
+    quantize written without one the smallest value not yet taken in the
+    module, in walk order, so hand-written quantizes are not correlated
+    either.
 
     The optional `component` tag says which quantization point of a training
     step this is (`weight`, `grad`, `first_moment`, `second_moment`); passes
@@ -71,6 +84,8 @@ def QOpt_QuantizeOp : QOpt_Op<"quantize", [
            : tensor<16xf32>
     %2 = qopt.quantize %w to <e8m3> rounding <stochastic> seed %seed step %t
            : tensor<?xf32>
+    %3 = qopt.quantize %m to <e8m3> rounding <stochastic> seed %seed step %t
+           stream 1 : tensor<?xf32>
     ```
   }];
   let arguments = (ins
@@ -80,12 +95,22 @@ def QOpt_QuantizeOp : QOpt_Op<"quantize", [
                       "::mlir::qopt::RoundingMode::nearest_even">:$rounding,
     OptionalAttr<QOpt_ComponentAttr>:$component,
     Optional<I64>:$seed,
-    Optional<I64>:$step
+    Optional<I64>:$step,
+    OptionalAttr<I64Attr>:$stream
   );
   let results = (outs QOpt_F32Tensor:$result);
   let assemblyFormat = [{
     $input `to` $format (`rounding` $rounding^)? (`component` $component^)?
-    (`seed` $seed^)? (`step` $step^)? attr-dict `:` type($input)
+    (`seed` $seed^)? (`step` $step^)? (`stream` $stream^)? attr-dict `:`
+    type($input)
+  }];
+  let extraClassDeclaration = [{
+    /// The stream that keys stochastic rounding; 0 when absent (the
+    /// lowering runs --qopt-assign-streams first, so absent is rare).
+    uint64_t getStreamOrZero() {
+      std::optional<int64_t> stream = getStream();
+      return stream ? static_cast<uint64_t>(*stream) : 0;
+    }
   }];
   let hasVerifier = 1;
   let hasFolder = 1;

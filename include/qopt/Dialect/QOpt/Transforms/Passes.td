@@ -206,7 +206,7 @@ def InsertQuantizationPass
       attribute `qopt.seed`, the step the argument carrying `qopt.step` or,
       without one, the `step` operand of the `qopt.adam_update` being
       quantized. A missing seed (or, for Muon, step) is an error. Each
-      inserted point k = 0, 1, ... of a function gets `seed + k`, so no two
+      inserted point k = 0, 1, ... of a function gets `stream k`, so no two
       points share random bits.
 
     Idempotence: a boundary that already holds a `qopt.quantize` with the
@@ -449,7 +449,8 @@ def NarrowStoragePass : Pass<"qopt-narrow-storage", "::mlir::ModuleOp"> {
     `master-format=F`, they are also stored narrow: the new weight is
     rounded to F with stochastic rounding (seeded from the function's
     `qopt.seed` argument, stepped by its `qopt.step` argument or Adam's
-    step) and stored in F's container. This is pure low-precision training,
+    step, keyed by `stream 2^32 + n` for the function's n-th update, apart
+    from every inserted point's) and stored in F's container. This is pure low-precision training,
     outside the model of the convergence theorems.
 
     Errors, on the value concerned: a state with a dynamic shape; a state
@@ -499,6 +500,37 @@ def NarrowStoragePass : Pass<"qopt-narrow-storage", "::mlir::ModuleOp"> {
     "::mlir::arith::ArithDialect",
     "::mlir::qopt::QOptDialect",
   ];
+}
+
+//===----------------------------------------------------------------------===//
+// AssignStreamsPass
+//===----------------------------------------------------------------------===//
+
+def AssignStreamsPass : Pass<"qopt-assign-streams", "::mlir::ModuleOp"> {
+  let summary = "key every stochastic qopt.quantize with a stream of its own";
+  let description = [{
+    Stochastic rounding draws its random bits from a hash of (seed, step,
+    stream, element index). This pass gives every stochastic `qopt.quantize`
+    that has no `stream` attribute the smallest value >= 0 not carried by
+    any quantize of the module, in walk order, so that two quantizes
+    written by hand with the same seed and step do not make the same up or
+    down decision at the same index. Quantizes that already have a stream
+    keep it: writing the same stream on two quantizes asks for the same
+    bits. Running it twice changes nothing.
+
+    `convert-qopt-to-linalg` does the same on the operation it runs on
+    before lowering, and the CPU and GPU pipelines run this pass first, so
+    it matters only to see (or fix) the streams before lowering.
+
+    Example:
+
+    ```mlir
+    %a = qopt.quantize %x to <bf16> rounding <stochastic> seed %s step %t : tensor<8xf32>
+    %b = qopt.quantize %y to <bf16> rounding <stochastic> seed %s step %t stream 0 : tensor<8xf32>
+    %c = qopt.quantize %z to <bf16> rounding <stochastic> seed %s step %t : tensor<8xf32>
+    // becomes: %a ... stream 1, %b ... stream 0, %c ... stream 2
+    ```
+  }];
 }
 
 #endif // QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD
