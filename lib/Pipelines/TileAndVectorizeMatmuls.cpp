@@ -296,8 +296,10 @@ struct QOptTileAndVectorizeMatmulsPass
     IRRewriter rewriter(&getContext());
     for (linalg::MatmulOp matmul : matmuls) {
       SmallVector<int64_t> bounds = matmul.getStaticLoopRanges();
+      // An empty matmul (a dimension of size 0: Muon on a 0 x n weight) has
+      // nothing to tile; cacheTile would pick a divisor of 0.
       if (bounds.size() != 3 || ShapedType::isDynamicShape(bounds) ||
-          !hasRepresentableSizes(bounds))
+          !hasRepresentableSizes(bounds) || llvm::is_contained(bounds, 0))
         continue;
       SmallVector<int64_t> cache(3), regs(3);
       bool vectorizable = true;

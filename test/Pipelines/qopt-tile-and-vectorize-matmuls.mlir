@@ -164,3 +164,15 @@ func.func @negative_overflowing_sizes(%a: tensor<1x9223372036854775807xf32>,
                      outs(%c : tensor<1x1xf32>) -> tensor<1x1xf32>
   return %0 : tensor<1x1xf32>
 }
+
+// -----
+
+/// An empty matmul (M = N = 0, as Muon's Newton-Schulz product on a 0 x 7
+/// weight) is left alone (it used to crash the tiling: fuzzer finding).
+// CHECK-LABEL: func.func @empty_matmul
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<0x7xf32>, tensor<7x0xf32>)
+// CHECK-NOT: scf.for
+func.func @empty_matmul(%a: tensor<0x7xf32>, %b: tensor<7x0xf32>, %c: tensor<0x0xf32>) -> tensor<0x0xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<0x7xf32>, tensor<7x0xf32>) outs(%c : tensor<0x0xf32>) -> tensor<0x0xf32>
+  return %r : tensor<0x0xf32>
+}
