@@ -301,8 +301,7 @@ struct QOptTileAndVectorizeMatmulsPass
       if (bounds.size() != 3 || ShapedType::isDynamicShape(bounds) ||
           !hasRepresentableSizes(bounds) || llvm::is_contained(bounds, 0))
         continue;
-      SmallVector<int64_t> cache(3), regs(3);
-      bool vectorizable = true;
+      SmallVector<int64_t> cache(3), regs(3), inner(3);
       for (int i = 0; i < 3; ++i) {
         // The granule keeps a shrunk cache tile a multiple of the best
         // register tile, so it still vectorises.
@@ -310,12 +309,21 @@ struct QOptTileAndVectorizeMatmulsPass
                           : i == 1 ? kRegisterColumns[0]
                                    : 1;
         cache[i] = cacheTile(bounds[i], kCacheTile[i], granule);
-        int64_t inner = cache[i] ? cache[i] : bounds[i];
-        regs[i] = i == 0   ? firstFullTile(inner, kRegisterRows)
-                  : i == 1 ? firstFullTile(inner, kRegisterColumns)
-                           : fullTile(inner, 1);
-        vectorizable &= regs[i] != 0;
+        inner[i] = cache[i] ? cache[i] : bounds[i];
       }
+      regs[1] = firstFullTile(inner[1], kRegisterColumns);
+      regs[2] = fullTile(inner[2], 1);
+      // A square register tile (rows == columns, e.g. 4x4 for a 4x4 C)
+      // gives wrong results after the micro-kernel lowering (seen at 3x3,
+      // 4x4, 5x5 and 6x6; not yet root-caused, test/Integration/
+      // matmul-forms.mlir): take the next row count instead.
+      regs[0] = 0;
+      for (int64_t rows : kRegisterRows)
+        if (fullTile(inner[0], rows) == rows && rows != regs[1]) {
+          regs[0] = rows;
+          break;
+        }
+      bool vectorizable = llvm::all_of(regs, [](int64_t r) { return r != 0; });
       // Register tiles must be full for static vector shapes.
       if (!vectorizable)
         continue;

@@ -11,7 +11,7 @@
 // RUN: qopt-opt %s --qopt-lower-to-llvm --mlir-disable-threading --mlir-print-ir-after=qopt-normalize-matmuls 2>&1 >/dev/null | FileCheck %s --check-prefix=NORM
 
 // NORM-LABEL: func.func @main
-// NORM-COUNT-5: linalg.matmul ins
+// NORM-COUNT-8: linalg.matmul ins
 // NORM-NOT: linalg.matmul
 
 // CHECK: generic_ab 0
@@ -19,6 +19,9 @@
 // CHECK-NEXT: generic_b_first_bt 0
 // CHECK-NEXT: mapped_at_b 0
 // CHECK-NEXT: plain_uneven 0
+// CHECK-NEXT: square_4x4 0
+// CHECK-NEXT: square_3x3 0
+// CHECK-NEXT: square_6x6 0
 
 #map2 = affine_map<(i, j) -> (i, j)>
 #red2 = affine_map<(i, j) -> ()>
@@ -228,5 +231,49 @@ func.func @main() {
       : (tensor<?x?xf32>, index, index, index, index, index) -> i64
   vector.print str "plain_uneven "
   vector.print %n5 : i64
+
+  // Square register tiles (C of 4x4, 3x3, 6x6) used to give wrong results.
+  %m_square_4x4 = arith.constant 4 : index
+  %n_square_4x4 = arith.constant 4 : index
+  %k_square_4x4 = arith.constant 100 : index
+  %ad_square_4x4 = call @gen(%m_square_4x4, %k_square_4x4, %c1, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %bd_square_4x4 = call @gen(%k_square_4x4, %n_square_4x4, %c2, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %a_square_4x4 = tensor.cast %ad_square_4x4 : tensor<?x?xf32> to tensor<4x100xf32>
+  %b_square_4x4 = tensor.cast %bd_square_4x4 : tensor<?x?xf32> to tensor<100x4xf32>
+  %e_square_4x4 = tensor.empty() : tensor<4x4xf32>
+  %z_square_4x4 = linalg.fill ins(%zero : f32) outs(%e_square_4x4 : tensor<4x4xf32>) -> tensor<4x4xf32>
+  %r_square_4x4 = linalg.matmul ins(%a_square_4x4, %b_square_4x4 : tensor<4x100xf32>, tensor<100x4xf32>) outs(%z_square_4x4 : tensor<4x4xf32>) -> tensor<4x4xf32>
+  %d_square_4x4 = tensor.cast %r_square_4x4 : tensor<4x4xf32> to tensor<?x?xf32>
+  %x_square_4x4 = call @report(%d_square_4x4, %m_square_4x4, %n_square_4x4, %k_square_4x4, %c1, %c2) : (tensor<?x?xf32>, index, index, index, index, index) -> i64
+  vector.print str "square_4x4 "
+  vector.print %x_square_4x4 : i64
+  %m_square_3x3 = arith.constant 3 : index
+  %n_square_3x3 = arith.constant 3 : index
+  %k_square_3x3 = arith.constant 8 : index
+  %ad_square_3x3 = call @gen(%m_square_3x3, %k_square_3x3, %c1, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %bd_square_3x3 = call @gen(%k_square_3x3, %n_square_3x3, %c2, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %a_square_3x3 = tensor.cast %ad_square_3x3 : tensor<?x?xf32> to tensor<3x8xf32>
+  %b_square_3x3 = tensor.cast %bd_square_3x3 : tensor<?x?xf32> to tensor<8x3xf32>
+  %e_square_3x3 = tensor.empty() : tensor<3x3xf32>
+  %z_square_3x3 = linalg.fill ins(%zero : f32) outs(%e_square_3x3 : tensor<3x3xf32>) -> tensor<3x3xf32>
+  %r_square_3x3 = linalg.matmul ins(%a_square_3x3, %b_square_3x3 : tensor<3x8xf32>, tensor<8x3xf32>) outs(%z_square_3x3 : tensor<3x3xf32>) -> tensor<3x3xf32>
+  %d_square_3x3 = tensor.cast %r_square_3x3 : tensor<3x3xf32> to tensor<?x?xf32>
+  %x_square_3x3 = call @report(%d_square_3x3, %m_square_3x3, %n_square_3x3, %k_square_3x3, %c1, %c2) : (tensor<?x?xf32>, index, index, index, index, index) -> i64
+  vector.print str "square_3x3 "
+  vector.print %x_square_3x3 : i64
+  %m_square_6x6 = arith.constant 6 : index
+  %n_square_6x6 = arith.constant 6 : index
+  %k_square_6x6 = arith.constant 10 : index
+  %ad_square_6x6 = call @gen(%m_square_6x6, %k_square_6x6, %c1, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %bd_square_6x6 = call @gen(%k_square_6x6, %n_square_6x6, %c2, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %a_square_6x6 = tensor.cast %ad_square_6x6 : tensor<?x?xf32> to tensor<6x10xf32>
+  %b_square_6x6 = tensor.cast %bd_square_6x6 : tensor<?x?xf32> to tensor<10x6xf32>
+  %e_square_6x6 = tensor.empty() : tensor<6x6xf32>
+  %z_square_6x6 = linalg.fill ins(%zero : f32) outs(%e_square_6x6 : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %r_square_6x6 = linalg.matmul ins(%a_square_6x6, %b_square_6x6 : tensor<6x10xf32>, tensor<10x6xf32>) outs(%z_square_6x6 : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %d_square_6x6 = tensor.cast %r_square_6x6 : tensor<6x6xf32> to tensor<?x?xf32>
+  %x_square_6x6 = call @report(%d_square_6x6, %m_square_6x6, %n_square_6x6, %k_square_6x6, %c1, %c2) : (tensor<?x?xf32>, index, index, index, index, index) -> i64
+  vector.print str "square_6x6 "
+  vector.print %x_square_6x6 : i64
   return
 }

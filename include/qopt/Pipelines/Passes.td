@@ -132,7 +132,10 @@ def QOptTileAndVectorizeMatmulsPass
        packed, each vectorised into a `vector.contract` (4x16 f32
        accumulators: 8 AVX2 registers). Where 4 does not divide the rows,
        the first of 6, 5, 3, 2, 1 that does (a batch of 50 runs in tiles
-       of 5 rows); where 16 does not divide the columns, 8.
+       of 5 rows); where 16 does not divide the columns, 8 (or all of them
+       when there are at most 16). A square register tile is avoided
+       (a 4x4 C runs in 2x4 tiles): it miscompiles after the micro-kernel
+       lowering, not yet root-caused.
 
     A dimension is tiled only when the tile divides it (or the dimension is
     smaller than the tile), so every tile is full and has static vector
