@@ -157,6 +157,14 @@ class Body:
         self.lines.append("%s = arith.cmpf ogt, %s, %s : f32" % (cond, a, b))
         return self.op("arith.select", cond, if_true, if_false)
 
+    def select_eq(self, a, b, if_true, if_false):
+        """a == b ? if_true : if_false (false when either is NaN)."""
+        cond = self.emitter.fresh("p")
+        self.lines.append("%s = arith.cmpf oeq, %s, %s : f32" % (cond, a, b))
+        return self.op("arith.select", cond, if_true, if_false)
+
+    def min(self, a, b): return self.op("arith.minimumf", a, b)
+
     def select_le(self, a, b, if_true, if_false):
         cond = self.emitter.fresh("p")
         self.lines.append("%s = arith.cmpf ule, %s, %s : f32" % (cond, a, b))
@@ -292,6 +300,35 @@ class Emitter:
             kept = [1 if i in dims else s for i, s in enumerate(value.shape)]
             result = self.reshape(result, kept)
         return result
+
+    def constant(self, tensor):
+        """An f32 constant holding `tensor` bit for bit."""
+        name = self.fresh("k")
+        self.emit("%s = arith.constant %s" % (name, dense_hex(tensor)))
+        return Value(name, list(tensor.shape))
+
+    def insert_slice(self, source, dest, offsets, strides):
+        """`dest` with `source` written at `offsets`, `strides` apart."""
+        name = self.fresh("i")
+        self.emit("%s = tensor.insert_slice %s into %s[%s] [%s] [%s] : %s "
+                  "into %s" % (name, source.name, dest.name,
+                               ", ".join(map(str, offsets)),
+                               ", ".join(map(str, source.shape)),
+                               ", ".join(map(str, strides)), source.type,
+                               dest.type))
+        return Value(name, dest.shape)
+
+    def spread2d(self, value, shape, offsets, strides, fill):
+        """A tensor of `shape` (same leading two dimensions as `value`)
+        filled with `fill`, with `value` written into its last two
+        dimensions from `offsets` on, `strides` apart: padding (strides 1)
+        and the dilated gradients of strided windows."""
+        if list(shape) == value.shape and offsets == [0, 0] and \
+                strides == [1, 1]:
+            return value
+        dest = self.filled(list(shape), fill)
+        return self.insert_slice(value, dest, [0, 0] + list(offsets),
+                                 [1, 1] + list(strides))
 
     def reshape(self, value, shape):
         shape = list(shape)

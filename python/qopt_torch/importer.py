@@ -173,9 +173,17 @@ class _Lowering:
         if fn is None:
             raise UnsupportedOp("unsupported %s" % describe(node))
         for m in pytree.tree_flatten(meta)[0] if meta is not None else []:
-            if hasattr(m, "dtype") and m.dtype not in (torch.float32,):
+            if hasattr(m, "dtype") and m.dtype not in (torch.float32,) and \
+                    node.target not in ops.INDEX_RESULTS:
                 raise UnsupportedOp("unsupported %s: result of type %s" %
                                     (describe(node), m.dtype))
+        # The class-index target and max pooling's indices are carried in
+        # forms (one-hot rows, f32 positions) only their readers know.
+        for a in pytree.tree_flatten(args)[0]:
+            readers = ops.OPAQUE_READERS.get(type(a))
+            if readers is not None and node.target not in readers:
+                raise UnsupportedOp("unsupported %s: it reads %s" % (
+                    describe(node), ops.OPAQUE_WHAT[type(a)]))
         try:
             return fn(self.e, node, args)
         except UnsupportedOp as err:

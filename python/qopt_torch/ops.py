@@ -485,3 +485,21 @@ def _mse_loss_backward(e, node, args):
     # PyTorch: norm * (x - y) * grad with norm = 2 / numel.
     return e.elementwise(x.shape, [x, y, grad, scale],
                          lambda s, a, b, g, n: s.mul(s.mul(n, s.sub(a, b)), g))
+
+
+# Convolution and pooling register themselves.
+from . import windows  # noqa: E402
+
+# Ops with a non-f32 result the importer carries in its own form.
+INDEX_RESULTS = {aten.max_pool2d_with_indices.default}
+
+# The only readers of the values carried in the importer's own forms.
+OPAQUE_READERS = {
+    Labels: {aten.nll_loss_forward.default, aten.nll_loss_backward.default,
+             aten.mse_loss.default, aten.mse_loss_backward.default},
+    windows.PoolIndices: {aten.max_pool2d_with_indices_backward.default},
+}
+OPAQUE_WHAT = {
+    Labels: "the class-index target (only nll_loss/cross_entropy may)",
+    windows.PoolIndices: "max pooling's indices (only its backward may)",
+}
