@@ -148,7 +148,14 @@ def check(make_model, loss_fn, example_batch, optimizer="adam", steps=50,
     if classes > 256:
         raise ValueError("--check: at most 256 classes (IDX labels are bytes)")
     generator = torch.Generator().manual_seed(data_seed)
-    pixels = torch.randint(0, 256, (batch, math.prod(x.shape[1:])),
+    levels = 256
+    if x.dtype == torch.int64:
+        # Token ids travel as IDX pixels (the importer rounds t / 255 back
+        # to t): draw them below the smallest embedding table.
+        tables = [m.num_embeddings for m in model.modules()
+                  if isinstance(m, torch.nn.Embedding)]
+        levels = min(tables + [256])
+    pixels = torch.randint(0, levels, (batch, math.prod(x.shape[1:])),
                            generator=generator)
     labels = torch.randint(0, classes, (batch,), generator=generator)
 
@@ -179,7 +186,10 @@ def check(make_model, loss_fn, example_batch, optimizer="adam", steps=50,
     # PyTorch on the same batch, from the same weights.
     model.load_state_dict(initial)
     model.train()
-    inputs = (pixels.to(torch.float32) / 255.0).reshape(x.shape)
+    if x.dtype == torch.int64:
+        inputs = pixels.reshape(x.shape)
+    else:
+        inputs = (pixels.to(torch.float32) / 255.0).reshape(x.shape)
     if y.dtype == torch.int64:
         target = labels
     else:

@@ -149,24 +149,25 @@ class Body:
             q = self.add(self.mul(q, x2), self.const(c))
         return self.div(p, q)
     def sqrt(self, a): return self.op("math.sqrt", a)
+    def floor(self, a): return self.op("math.floor", a)
     def rsqrt(self, a): return self.op("math.rsqrt", a)
 
     def select_gt(self, a, b, if_true, if_false):
         """a > b ? if_true : if_false (false for NaN, as PyTorch's mask)."""
-        cond = self.emitter.fresh("p")
+        cond = self.emitter.fresh("cond")
         self.lines.append("%s = arith.cmpf ogt, %s, %s : f32" % (cond, a, b))
         return self.op("arith.select", cond, if_true, if_false)
 
     def select_eq(self, a, b, if_true, if_false):
         """a == b ? if_true : if_false (false when either is NaN)."""
-        cond = self.emitter.fresh("p")
+        cond = self.emitter.fresh("cond")
         self.lines.append("%s = arith.cmpf oeq, %s, %s : f32" % (cond, a, b))
         return self.op("arith.select", cond, if_true, if_false)
 
     def min(self, a, b): return self.op("arith.minimumf", a, b)
 
     def select_le(self, a, b, if_true, if_false):
-        cond = self.emitter.fresh("p")
+        cond = self.emitter.fresh("cond")
         self.lines.append("%s = arith.cmpf ule, %s, %s : f32" % (cond, a, b))
         return self.op("arith.select", cond, if_true, if_false)
 
@@ -317,6 +318,16 @@ class Emitter:
                                ", ".join(map(str, strides)), source.type,
                                dest.type))
         return Value(name, dest.shape)
+
+    def extract_slice(self, value, offsets, sizes, strides):
+        """The slice of `value` at `offsets`, `sizes` long, `strides`
+        apart."""
+        out = Value(self.fresh("x"), list(sizes))
+        self.emit("%s = tensor.extract_slice %s[%s] [%s] [%s] : %s to %s" % (
+            out.name, value.name, ", ".join(map(str, offsets)),
+            ", ".join(map(str, sizes)), ", ".join(map(str, strides)),
+            value.type, out.type))
+        return out
 
     def spread2d(self, value, shape, offsets, strides, fill):
         """A tensor of `shape` (same leading two dimensions as `value`)

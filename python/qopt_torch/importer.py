@@ -74,8 +74,10 @@ class Trace:
 def trace(model, loss_fn, example_inputs):
     """make_fx of grad_and_value(loss) over the model's parameters."""
     x, y = example_inputs
-    if not isinstance(x, torch.Tensor) or x.dtype != torch.float32:
-        raise UnsupportedOp("the model's input must be an f32 tensor")
+    if not isinstance(x, torch.Tensor) or x.dtype not in (torch.float32,
+                                                          torch.int64):
+        raise UnsupportedOp("the model's input must be an f32 tensor or "
+                            "int64 token ids")
     if not isinstance(y, torch.Tensor) or (
             y.dtype != torch.int64 and y.dtype != torch.float32):
         raise UnsupportedOp("the target must be class indices (int64) or "
@@ -116,6 +118,7 @@ class _Lowering:
     def __init__(self, tr):
         self.tr = tr
         self.e = Emitter()
+        self.constants = {}
 
     def run(self, param_args, images, labels):
         tr = self.tr
@@ -129,9 +132,14 @@ class _Lowering:
         for node, arg in zip(placeholders[:np_], param_args):
             env[node] = arg
         for node, buf in zip(placeholders[np_:np_ + nb], tr.buffers):
-            env[node] = self.constant(buf)
+            env[node] = buf  # a constant, folded or materialized on use
         x_node, y_node = placeholders[-2], placeholders[-1]
         env[x_node] = e.reshape(images, list(tr.x.shape))
+        if tr.x.dtype == torch.int64:
+            # Token ids arrive as IDX pixels t / 255: round back to t.
+            env[x_node] = ops.Indices(e.elementwise(
+                list(tr.x.shape), [env[x_node]], lambda s, v: s.floor(
+                    s.add(s.mul(v, s.const(255.0)), s.const(0.5)))))
         if tr.y.dtype == torch.int64:
             env[y_node] = Labels(labels)
         else:
@@ -146,12 +154,25 @@ class _Lowering:
             raise UnsupportedOp("unexpected outputs of the traced graph")
         return [env[g] for g in flat[:-1]], env[flat[-1]]
 
-    def constant(self, tensor):
-        if tensor.dtype != torch.float32:
-            raise UnsupportedOp("a buffer of type %s" % tensor.dtype)
-        name = self.e.fresh("k")
-        self.e.emit("%s = arith.constant %s" % (name, dense_hex(tensor)))
-        return Value(name, list(tensor.shape))
+    def materialize(self, a, node):
+        """An f32 constant of the graph as an MLIR constant (once each);
+        other constants stay torch tensors, for the ops that read them."""
+        if not isinstance(a, torch.Tensor):
+            return a
+        if a.dtype == torch.float32:
+            key = id(a)
+            if key not in self.constants:
+                flat = a.flatten()
+                if flat.numel() and bool((flat == flat[0]).all()):
+                    value = self.e.filled(list(a.shape), flat[0].item())
+                else:
+                    value = self.e.constant(a)
+                self.constants[key] = (a, value)
+            return self.constants[key][1]
+        if node.target not in ops.CONSTANT_READERS:
+            raise UnsupportedOp("unsupported %s: it reads a constant of "
+                                "type %s" % (describe(node), a.dtype))
+        return a
 
     def lower(self, node, env):
         def value_of(a):
@@ -160,7 +181,7 @@ class _Lowering:
             return a
 
         if node.op == "get_attr":
-            return self.constant(getattr(self.tr.graph, node.target))
+            return getattr(self.tr.graph, node.target)
         if node.op != "call_function":
             raise UnsupportedOp("FX node %s (%s)" % (node.name, node.op))
         import operator
@@ -168,6 +189,17 @@ class _Lowering:
             src, index = node.args
             return env[src][index]
         args = [pytree.tree_map(value_of, a) for a in node.args]
+        flat = pytree.tree_flatten(args)[0]
+        if node.target in ops.FOLDABLE and not any(
+                isinstance(a, torch.fx.Node) for a in
+                pytree.tree_flatten(node.kwargs)[0]) and not any(
+                isinstance(a, ops.TRACED) for a in flat):
+            # Constants only (a buffer, arange, a comparison of them): the
+            # value is known at import time.
+            with torch.no_grad():
+                return node.target(*args, **node.kwargs)
+        args = [pytree.tree_map(lambda a: self.materialize(a, node), a)
+                for a in args]
         fn = ops.LOWERINGS.get(node.target)
         meta = node.meta.get("tensor_meta")
         if fn is None:

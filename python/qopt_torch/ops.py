@@ -487,8 +487,35 @@ def _mse_loss_backward(e, node, args):
                          lambda s, a, b, g, n: s.mul(s.mul(n, s.sub(a, b)), g))
 
 
-# Convolution and pooling register themselves.
-from . import windows  # noqa: E402
+# Convolution, pooling and the transformer's ops register themselves.
+from . import sequence, windows  # noqa: E402
+from .sequence import Indices  # noqa: E402
+
+# Ops evaluated at import time when all their tensor arguments are
+# constants (buffers, get_attr tensors, results of these): deterministic
+# and side-effect free. The causal mask (a buffer sliced and compared with
+# 0, or torch.ones(...).tril()) folds into a constant.
+FOLDABLE = {
+    aten.arange.default, aten.arange.start, aten.arange.start_step,
+    aten.slice.Tensor, aten.select.int, aten.eq.Scalar, aten.eq.Tensor,
+    aten.ne.Scalar, aten.ne.Tensor, aten.lt.Scalar, aten.le.Scalar,
+    aten.gt.Scalar, aten.ge.Scalar, aten.logical_not.default,
+    aten.bitwise_not.default, aten.tril.default, aten.triu.default,
+    aten.view.default, aten._unsafe_view.default, aten._reshape_alias.default,
+    aten.reshape.default, aten.unsqueeze.default, aten.squeeze.dim,
+    aten.expand.default, aten.alias.default, aten.clone.default,
+    aten.detach.default, aten.lift_fresh_copy.default, aten._to_copy.default,
+    aten.ones.default, aten.zeros.default, aten.full.default,
+}
+
+# What the lowering of a traced value produces (not known at import time).
+TRACED = (Value, Labels, windows.PoolIndices, Indices)
+
+# Lowerings that read non-f32 constants (indices, masks) themselves.
+CONSTANT_READERS = {
+    aten.embedding.default, aten.embedding_dense_backward.default,
+    aten.masked_fill.Scalar, aten.where.self,
+}
 
 # Ops with a non-f32 result the importer carries in its own form.
 INDEX_RESULTS = {aten.max_pool2d_with_indices.default}
@@ -498,8 +525,10 @@ OPAQUE_READERS = {
     Labels: {aten.nll_loss_forward.default, aten.nll_loss_backward.default,
              aten.mse_loss.default, aten.mse_loss_backward.default},
     windows.PoolIndices: {aten.max_pool2d_with_indices_backward.default},
+    Indices: {aten.embedding.default, aten.embedding_dense_backward.default},
 }
 OPAQUE_WHAT = {
     Labels: "the class-index target (only nll_loss/cross_entropy may)",
     windows.PoolIndices: "max pooling's indices (only its backward may)",
+    Indices: "token indices (only embedding may)",
 }
