@@ -117,7 +117,8 @@ static LogicalResult checkArgumentAttributes(func::FuncOp func, unsigned i,
     if (name == "qopt.data" && !isa<StringAttr>(attr.getValue()))
       return func.emitError() << "qopt-run: argument #" << i
                               << " has qopt.data = " << attr.getValue()
-                              << "; expected \"images\" or \"labels\"";
+                              << "; expected \"images\", \"labels\" or "
+                                 "\"tokens\"";
   }
   if (func.getArgAttr(i, "qopt.step") && func.getArgAttr(i, "qopt.seed"))
     return func.emitError() << "qopt-run: argument #" << i
@@ -147,7 +148,7 @@ LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
                                "func.return";
   FunctionType type = func.getFunctionType();
   unsigned unmarkedI64 = 0, numStep = 0, numSeed = 0, numProbe = 0;
-  std::optional<unsigned> images, labels;
+  std::optional<unsigned> images, labels, tokens;
   for (unsigned i = 0; i < type.getNumInputs(); ++i) {
     Type argType = type.getInput(i);
     if (failed(checkArgumentAttributes(func, i, isTrainStep)))
@@ -185,10 +186,33 @@ LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
                  << (isImages ? "pixels" : "classes") << " at least 1, got "
                  << argType;
         signature.args.push_back(isImages ? ArgKind::Images : ArgKind::Labels);
+      } else if (data.getValue() == "tokens") {
+        if (!isTrainStep)
+          return func.emitError()
+                 << "qopt-run: @evaluate takes no qopt.data = \"tokens\" "
+                    "argument (argument #"
+                 << i << ")";
+        if (tokens)
+          return func.emitError()
+                 << "qopt-run: arguments #" << *tokens << " and #" << i
+                 << " of @" << func.getSymName()
+                 << " are both qopt.data = \"tokens\"";
+        tokens = i;
+        if (tensorType.getRank() != 2 || tensorType.getDimSize(0) < 1 ||
+            tensorType.getDimSize(1) < 2)
+          return func.emitError()
+                 << "qopt-run: the tokens argument #" << i << " of @"
+                 << func.getSymName()
+                 << " must be a tensor<B x L x f32> with B at least 1 and L "
+                    "at least 2 (a window of L bytes: T inputs and their T "
+                    "next tokens), got "
+                 << argType;
+        signature.args.push_back(ArgKind::Tokens);
       } else {
         return func.emitError()
                << "qopt-run: argument #" << i << " has qopt.data = \""
-               << data.getValue() << "\"; expected \"images\" or \"labels\"";
+               << data.getValue()
+               << "\"; expected \"images\", \"labels\" or \"tokens\"";
       }
       if (failed(analyzeStorage(func, i, tensorType, /*isState=*/!data,
                                 isTrainStep, signature)))
@@ -236,6 +260,11 @@ LogicalResult qoptrun::analyzeStepFunction(func::FuncOp func, bool isTrainStep,
            << (images ? "images" : "labels") << "\" argument but no \""
            << (images ? "labels" : "images") << "\" one: the data set feeds "
            << "both";
+  if (tokens && images)
+    return func.emitError() << "qopt-run: @" << func.getSymName()
+                            << " takes both tokens (argument #" << *tokens
+                            << ") and images (argument #" << *images
+                            << "): a step reads one data set";
   if (images && signature.argTypes[*images].getDimSize(0) !=
                     signature.argTypes[*labels].getDimSize(0))
     return func.emitError()

@@ -41,7 +41,7 @@
 
 namespace qoptrun {
 
-enum class ArgKind { State, Images, Labels, Step, Seed, Probe };
+enum class ArgKind { State, Images, Labels, Tokens, Step, Seed, Probe };
 
 /// What each argument and result of a step function is.
 struct StepSignature {

@@ -21,6 +21,7 @@
 #include "Checkpoint.h"
 #include "IdxDataset.h"
 #include "MasterProbe.h"
+#include "TextCorpus.h"
 #include "TrainStep.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
@@ -124,6 +125,13 @@ static cl::opt<std::string>
             cl::desc("Directory of the IDX files (train-images-idx3-ubyte"
                      "[.gz] and friends)"),
             cl::cat(runCategory));
+static cl::opt<std::string>
+    textCorpus("text", cl::init("/usr/share/games/fortunes"),
+               cl::desc("Text a qopt.data = \"tokens\" argument reads, one "
+                        "token per byte: a file, or a directory whose files "
+                        "without an extension are concatenated (Debian's "
+                        "fortunes by default)"),
+               cl::cat(runCategory));
 static cl::opt<int64_t> evalEvery("eval-every", cl::init(0),
                                   cl::desc("Evaluate test accuracy every N "
                                            "iterations (0: at the end only)"),
@@ -631,6 +639,23 @@ struct DataFeed {
   IdxDataset train, test;
   std::vector<int64_t> order;
   int64_t cursor = 0;
+  /// The corpus of a tokens argument (empty otherwise).
+  std::string text;
+
+  /// Fills each row of `tokens` (B x L) with the L bytes of the text from an
+  /// offset drawn uniformly with `rng`, as f32 values 0..255.
+  void nextTokens(MemRefDescriptor &tokens, std::mt19937 &rng) {
+    int64_t batch = tokens.sizesAndStrides[0];
+    int64_t length = tokens.sizesAndStrides[1];
+    std::uniform_int_distribution<int64_t> offsets(0, int64_t(text.size()) -
+                                                          length);
+    for (int64_t b = 0; b < batch; ++b) {
+      int64_t offset = offsets(rng);
+      float *row = tokens.data() + b * length;
+      for (int64_t t = 0; t < length; ++t)
+        row[t] = float(uint8_t(text[offset + t]));
+    }
+  }
 
   /// Copies the next batch (images, one-hot labels) into the descriptors.
   void nextBatch(MemRefDescriptor &images, MemRefDescriptor &labels,
@@ -894,7 +919,8 @@ LogicalResult adoptStepResults(std::vector<MemRefDescriptor> &args,
     if (!args[i].allocated)
       continue;
     argBuffers.insert(args[i].allocated);
-    if (kinds[i] == ArgKind::Images || kinds[i] == ArgKind::Labels)
+    if (kinds[i] == ArgKind::Images || kinds[i] == ArgKind::Labels ||
+        kinds[i] == ArgKind::Tokens)
       dataBuffers.insert(args[i].allocated);
   }
   auto isNewAllocation = [&](void *p) {
@@ -1259,7 +1285,26 @@ static int runMain(int argc, char **argv) {
       return 1;
   }
   DataFeed feed;
-  if (needsData) {
+  std::optional<unsigned> tokensArg;
+  for (unsigned i = 0; i < signature.args.size(); ++i)
+    if (signature.args[i] == ArgKind::Tokens)
+      tokensArg = i;
+  if (tokensArg) {
+    auto text = loadTextCorpus(textCorpus);
+    if (!text) {
+      llvm::errs() << "qopt-run: " << llvm::toString(text.takeError()) << "\n";
+      return 1;
+    }
+    int64_t length = signature.argTypes[*tokensArg].getDimSize(1);
+    if (int64_t(text->size()) < length) {
+      llvm::errs() << "qopt-run: the text " << textCorpus << " has "
+                   << text->size() << " bytes, fewer than the " << length
+                   << " of a window of the tokens argument #" << *tokensArg
+                   << "\n";
+      return 1;
+    }
+    feed.text = std::move(*text);
+  } else if (needsData) {
     auto load = [&](StringRef images, StringRef labels,
                     int64_t classes) -> llvm::Expected<IdxDataset> {
       auto pick = [&](StringRef name) {
@@ -1539,7 +1584,7 @@ static int runMain(int argc, char **argv) {
     bool probeNow =
         (iteration - 1) % probeEvery == 0 || iteration == iterations;
     probeValue = probeNow ? 1 : 0;
-    MemRefDescriptor *images = nullptr, *labels = nullptr;
+    MemRefDescriptor *images = nullptr, *labels = nullptr, *tokens = nullptr;
     std::vector<void *> packed;
     for (unsigned i = 0; i < signature.args.size(); ++i) {
       switch (signature.args[i]) {
@@ -1558,6 +1603,9 @@ static int runMain(int argc, char **argv) {
       case ArgKind::Labels:
         labels = &args[i];
         break;
+      case ArgKind::Tokens:
+        tokens = &args[i];
+        break;
       case ArgKind::State:
         break;
       }
@@ -1565,6 +1613,8 @@ static int runMain(int argc, char **argv) {
     }
     if (images && labels)
       feed.nextBatch(*images, *labels, rng);
+    if (tokens)
+      feed.nextTokens(*tokens, rng);
     packed.push_back(resultStorage.data());
     if (llvm::Error error = (*engine)->invokePacked("train_step", packed)) {
       llvm::errs() << "qopt-run: @train_step failed: "
