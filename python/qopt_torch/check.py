@@ -29,7 +29,8 @@ import tempfile
 
 import torch
 
-from .importer import export_training_step, hyperparameters
+from .importer import (export_training_step, hyperparameters,
+                       is_language_model)
 
 
 def _idx_dims(x):
@@ -144,19 +145,16 @@ def check(make_model, loss_fn, example_batch, optimizer="adam", steps=50,
     batch = x.shape[0]
     with torch.no_grad():
         out = model(x)
-    classes = out.shape[1] if y.dtype == torch.int64 else y.shape[1]
+    language_model = is_language_model(x, y)
+    classes = out.shape[-1] if y.dtype == torch.int64 else y.shape[1]
     if classes > 256:
         raise ValueError("--check: at most 256 classes (IDX labels are bytes)")
     generator = torch.Generator().manual_seed(data_seed)
-    levels = 256
-    if x.dtype == torch.int64:
-        # Token ids travel as IDX pixels (the importer rounds t / 255 back
-        # to t): draw them below the smallest embedding table.
-        tables = [m.num_embeddings for m in model.modules()
-                  if isinstance(m, torch.nn.Embedding)]
-        levels = min(tables + [256])
-    pixels = torch.randint(0, levels, (batch, math.prod(x.shape[1:])),
+    # (Token ids travel as IDX pixels, bytes too: the importer rounds t / 255
+    # back to t.)
+    pixels = torch.randint(0, 256, (batch, math.prod(x.shape[1:])),
                            generator=generator)
+    window = torch.randint(0, 256, (x.shape[-1] + 1,), generator=generator)
     labels = torch.randint(0, classes, (batch,), generator=generator)
 
     text = export_training_step(model, loss_fn, (x, y), optimizer, **hyper)
@@ -164,6 +162,11 @@ def check(make_model, loss_fn, example_batch, optimizer="adam", steps=50,
     try:
         rows, cols = _idx_dims(x)
         write_idx(workdir, pixels, labels, rows, cols)
+        # A language model reads a text of exactly one window (T + 1
+        # bytes): every row of every batch is that window.
+        text_file = os.path.join(workdir, "text")
+        with open(text_file, "wb") as f:
+            f.write(bytes(window.tolist()))
         step_file = os.path.join(workdir, "step.mlir")
         with open(step_file, "w") as f:
             f.write(text)
@@ -172,7 +175,8 @@ def check(make_model, loss_fn, example_batch, optimizer="adam", steps=50,
         csv_file = os.path.join(workdir, "run.csv")
         cmd = [qopt_run or find_qopt_run(), step_file,
                "--iterations=%d" % steps, "--quantize=none", "--storage=f32",
-               "--data-dir=" + workdir, "--csv=" + csv_file]
+               "--data-dir=" + workdir, "--text=" + text_file,
+               "--csv=" + csv_file]
         run = subprocess.run(cmd, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         if run.returncode != 0:
@@ -186,11 +190,16 @@ def check(make_model, loss_fn, example_batch, optimizer="adam", steps=50,
     # PyTorch on the same batch, from the same weights.
     model.load_state_dict(initial)
     model.train()
-    if x.dtype == torch.int64:
+    if language_model:
+        inputs = window[:-1].expand(x.shape).contiguous()
+        target = window[1:].expand(x.shape).contiguous()
+    elif x.dtype == torch.int64:
         inputs = pixels.reshape(x.shape)
     else:
         inputs = (pixels.to(torch.float32) / 255.0).reshape(x.shape)
-    if y.dtype == torch.int64:
+    if language_model:
+        pass
+    elif y.dtype == torch.int64:
         target = labels
     else:
         target = torch.nn.functional.one_hot(labels, classes).to(torch.float32)

@@ -97,11 +97,15 @@ class Value:
 
 
 class Labels:
-    """The class-index target of a classification loss, carried as the
-    runner's one-hot f32 labels: only the nll_loss ops may read it."""
+    """The class-index target of a classification loss: the runner's one-hot
+    f32 labels (`onehot`), or the next tokens of a language model (`ids`:
+    exact integers in f32, below `bound`). Only views and the nll_loss ops
+    may read it."""
 
-    def __init__(self, onehot):
+    def __init__(self, onehot=None, ids=None, bound=None):
         self.onehot = onehot
+        self.ids = ids
+        self.bound = bound
 
 
 class Body:

@@ -120,7 +120,7 @@ class _Lowering:
         self.e = Emitter()
         self.constants = {}
 
-    def run(self, param_args, images, labels):
+    def run(self, param_args, images, labels, tokens=None):
         tr = self.tr
         env = {}
         placeholders = [n for n in tr.graph.graph.nodes if n.op == "placeholder"]
@@ -134,15 +134,25 @@ class _Lowering:
         for node, buf in zip(placeholders[np_:np_ + nb], tr.buffers):
             env[node] = buf  # a constant, folded or materialized on use
         x_node, y_node = placeholders[-2], placeholders[-1]
-        env[x_node] = e.reshape(images, list(tr.x.shape))
-        if tr.x.dtype == torch.int64:
+        if tokens is not None:
+            # A language model: windows of T + 1 bytes, the first T are the
+            # input, the last T the targets.
+            b, t = tr.x.shape
+            env[x_node] = ops.Indices(
+                e.extract_slice(tokens, [0, 0], [b, t], [1, 1]), 256)
+            env[y_node] = Labels(ids=e.extract_slice(tokens, [0, 1], [b, t],
+                                                     [1, 1]), bound=256)
+        elif tr.x.dtype == torch.int64:
             # Token ids arrive as IDX pixels t / 255: round back to t.
             env[x_node] = ops.Indices(e.elementwise(
-                list(tr.x.shape), [env[x_node]], lambda s, v: s.floor(
-                    s.add(s.mul(v, s.const(255.0)), s.const(0.5)))))
-        if tr.y.dtype == torch.int64:
-            env[y_node] = Labels(labels)
+                list(tr.x.shape), [e.reshape(images, list(tr.x.shape))],
+                lambda s, v: s.floor(s.add(s.mul(v, s.const(255.0)),
+                                           s.const(0.5)))), 256)
         else:
+            env[x_node] = e.reshape(images, list(tr.x.shape))
+        if tokens is None and tr.y.dtype == torch.int64:
+            env[y_node] = Labels(labels)
+        elif tokens is None:
             env[y_node] = e.reshape(labels, list(tr.y.shape))
         for node in tr.graph.graph.nodes:
             if node.op in ("placeholder", "output"):
@@ -222,6 +232,13 @@ class _Lowering:
             raise UnsupportedOp("unsupported %s: %s" % (describe(node), err))
 
 
+def is_language_model(x, y):
+    """Token ids in, the next token of each position as the target: the
+    runner feeds windows of T + 1 bytes of a text (qopt.data = "tokens")."""
+    return x.dtype == torch.int64 and y.dtype == torch.int64 and \
+        x.dim() == 2 and y.shape == x.shape
+
+
 def _attr(hp_value):
     return "%s : f32" % f32_literal(hp_value)
 
@@ -240,7 +257,10 @@ def export_training_step(model, loss_fn, example_inputs, optimizer="adam",
     pixels = math.prod(x.shape[1:])
     with torch.no_grad():
         out = model(x)
-    if y.dtype == torch.int64:
+    language_model = is_language_model(x, y)
+    if language_model:
+        classes = 0
+    elif y.dtype == torch.int64:
         if out.dim() != 2:
             raise UnsupportedOp("class-index targets need (batch, classes) "
                                 "outputs")
@@ -254,8 +274,12 @@ def export_training_step(model, loss_fn, example_inputs, optimizer="adam",
     param_args = [Value("%%p%d" % i, list(p.shape))
                   for i, p in enumerate(tr.params)]
 
+    tokens = Value("%tokens", [batch, x.shape[1] + 1]) \
+        if language_model else None
+    data = [tokens] if language_model else [images, labels]
+
     low = _Lowering(tr)
-    grads, loss = low.run(param_args, images, labels)
+    grads, loss = low.run(param_args, images, labels, tokens)
     if not isinstance(loss, Value) or loss.shape != []:
         raise UnsupportedOp("the loss is not a scalar")
     e = low.e
@@ -270,7 +294,7 @@ def export_training_step(model, loss_fn, example_inputs, optimizer="adam",
         for n, p in zip(tr.names, tr.params)))
     lines.append("")
     grad_types = [g.type for g in grads]
-    lag_args = ["%images: " + images.type, "%labels: " + labels.type] + \
+    lag_args = ["%s: %s" % (d.name, d.type) for d in data] + \
         ["%s: %s" % (p.name, p.type) for p in param_args]
     lines.append("func.func private @loss_and_grads(%s)\n    -> (f32, %s) {" %
                  (", ".join(lag_args), ", ".join(grad_types)))
@@ -294,9 +318,8 @@ def export_training_step(model, loss_fn, example_inputs, optimizer="adam",
             opt_state.append(["%%m%d" % i, "%%v%d" % i])
         for s in opt_state[-1]:
             state_args.append("%s: %s" % (s, ty))
-    data_args = ['%%images: %s {qopt.data = "images"}' % images.type,
-                 '%%labels: %s {qopt.data = "labels"}' % labels.type,
-                 "%step: i64 {qopt.step}"]
+    data_args = ['%s: %s {qopt.data = "%s"}' % (d.name, d.type, d.name[1:])
+                 for d in data] + ["%step: i64 {qopt.step}"]
     result_types = [tensor_type(list(p.shape)) for p in tr.params]
     for i, p in enumerate(tr.params):
         result_types += [tensor_type(list(p.shape))] * len(opt_state[i])
@@ -307,9 +330,9 @@ def export_training_step(model, loss_fn, example_inputs, optimizer="adam",
     lines.append("  %%loss, %s = func.call @loss_and_grads(%s) : (%s) -> "
                  "(f32, %s)" % (
                      ", ".join(gnames),
-                     ", ".join(["%images", "%labels"] +
+                     ", ".join([d.name for d in data] +
                                [p.name for p in param_args]),
-                     ", ".join([images.type, labels.type] +
+                     ", ".join([d.type for d in data] +
                                [p.type for p in param_args]),
                      ", ".join(grad_types)))
     new_params, new_state = [], []

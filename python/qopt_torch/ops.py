@@ -232,11 +232,19 @@ def _permute(e, node, args):
     return e.permute(expect_value(args[0], node.target), args[1])
 
 
-@lowering(aten.view.default, aten._unsafe_view.default, aten._reshape_alias.default, aten.reshape.default,
-          aten.squeeze.dim, aten.squeeze.default, aten.unsqueeze.default,
-          aten.flatten.using_ints)
+VIEWS = (aten.view.default, aten._unsafe_view.default,
+         aten._reshape_alias.default, aten.reshape.default, aten.squeeze.dim,
+         aten.squeeze.default, aten.unsqueeze.default,
+         aten.flatten.using_ints)
+
+
+@lowering(*VIEWS)
 def _view(e, node, args):
-    return e.reshape(expect_value(args[0], node.target), out_shape(node))
+    x = args[0]
+    if isinstance(x, Labels) and x.ids is not None:
+        # A language model's targets, flattened for cross-entropy.
+        return Labels(ids=e.reshape(x.ids, out_shape(node)), bound=x.bound)
+    return e.reshape(expect_value(x, node.target), out_shape(node))
 
 
 @lowering(aten.expand.default)
@@ -406,11 +414,28 @@ def _softmax_backward(e, node, args):
                          lambda s, g, o, t: s.mul(o, s.sub(g, t)))
 
 
-def _nll_args(node, args, first):
+def _onehot(e, labels, classes):
+    """The one-hot rows of a target given as ids."""
+    if labels.bound > classes:
+        raise UnsupportedOp("%d classes for targets up to %d (token data are "
+                            "bytes: 256 classes)" % (classes, labels.bound - 1))
+    rows = e.constant(torch.arange(classes, dtype=torch.float32))
+    n = labels.ids.shape[0]
+    return e.generic([n, classes], [(labels.ids, ["d0"]), (rows, ["d1"])],
+                     lambda s, i, r, _: s.select_eq(i, r, s.const(1.0),
+                                                    s.const(0.0)))
+
+
+def _nll_args(e, node, args, first):
     logp, target, weight, reduction, ignore_index = args[first:first + 5]
     if not isinstance(target, Labels):
         raise UnsupportedOp("nll_loss whose target is not the labels of the "
                             "batch")
+    if target.onehot is None:
+        if len(logp.shape) != 2 or target.ids.shape != logp.shape[:1]:
+            raise UnsupportedOp("nll_loss of %s for targets %s" %
+                                (logp.shape, target.ids.shape))
+        target = Labels(_onehot(e, target, logp.shape[1]))
     if weight is not None:
         raise UnsupportedOp("nll_loss with class weights")
     if len(logp.shape) != 2:
@@ -428,7 +453,7 @@ def _nll_args(node, args, first):
 
 @lowering(aten.nll_loss_forward.default)
 def _nll_loss_forward(e, node, args):
-    logp, onehot, reduction = _nll_args(node, args, 0)
+    logp, onehot, reduction = _nll_args(e, node, args, 0)
     # -sum(logp * onehot) (/ B for the mean): exactly the picked entries.
     picked = e.elementwise(logp.shape, [logp, onehot],
                            lambda s, x, y: s.mul(x, y))
@@ -447,7 +472,7 @@ def _nll_loss_forward(e, node, args):
 @lowering(aten.nll_loss_backward.default)
 def _nll_loss_backward(e, node, args):
     grad_out = args[0]
-    logp, onehot, reduction = _nll_args(node, args, 1)
+    logp, onehot, reduction = _nll_args(e, node, args, 1)
     total_weight = args[6]
     if reduction == 1:
         return e.elementwise(logp.shape, [onehot, grad_out, total_weight],
@@ -463,6 +488,8 @@ def _mse_loss(e, node, args):
     if reduction not in (1, 2):
         raise UnsupportedOp("mse_loss with reduction='none'")
     if isinstance(y, Labels):
+        if y.onehot is None:
+            raise UnsupportedOp("mse_loss against token ids")
         y = y.onehot
     sq = e.elementwise(x.shape, [x, y],
                        lambda s, a, b: s.mul(s.sub(a, b), s.sub(a, b)))
@@ -478,6 +505,8 @@ def _mse_loss_backward(e, node, args):
     grad, x, y = args[0], args[1], args[2]
     reduction = args[3] if len(args) > 3 else 1
     if isinstance(y, Labels):
+        if y.onehot is None:
+            raise UnsupportedOp("mse_loss against token ids")
         y = y.onehot
     scale = 2.0 / math.prod(x.shape) if reduction == 1 else 2.0
     if reduction not in (1, 2):
@@ -523,7 +552,8 @@ INDEX_RESULTS = {aten.max_pool2d_with_indices.default}
 # The only readers of the values carried in the importer's own forms.
 OPAQUE_READERS = {
     Labels: {aten.nll_loss_forward.default, aten.nll_loss_backward.default,
-             aten.mse_loss.default, aten.mse_loss_backward.default},
+             aten.mse_loss.default, aten.mse_loss_backward.default} |
+    set(VIEWS),
     windows.PoolIndices: {aten.max_pool2d_with_indices_backward.default},
     Indices: {aten.embedding.default, aten.embedding_dense_backward.default},
 }

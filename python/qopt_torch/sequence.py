@@ -32,10 +32,12 @@ aten = torch.ops.aten
 
 
 class Indices:
-    """Integer indices (token ids) as an f32 Value of exact integers."""
+    """Integer indices (token ids) as an f32 Value of exact integers, all
+    below `bound`."""
 
-    def __init__(self, value):
+    def __init__(self, value, bound):
         self.value = value
+        self.bound = bound
 
 
 def as_indices(e, x, what):
@@ -45,7 +47,8 @@ def as_indices(e, x, what):
             x.dtype != torch.bool:
         if x.numel() and (x.min() < 0 or x.max() >= 2 ** 24):
             raise UnsupportedOp("%s: indices outside [0, 2^24)" % what)
-        return Indices(e.constant(x.to(torch.float32)))
+        return Indices(e.constant(x.to(torch.float32)),
+                       int(x.max()) + 1 if x.numel() else 0)
     raise UnsupportedOp("%s: indices %r" % (what, x))
 
 
@@ -136,6 +139,9 @@ def _embedding(e, node, args):
     if len(weight.shape) != 2:
         raise UnsupportedOp("embedding table of shape %s" % weight.shape)
     v, d = weight.shape
+    if indices.bound > v:
+        raise UnsupportedOp("a table of %d rows for ids up to %d (token "
+                            "data are bytes: 256 rows)" % (v, indices.bound - 1))
     shape = indices.value.shape
     r = len(shape)
     loops = ["d%d" % i for i in range(r)]

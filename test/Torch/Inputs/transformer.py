@@ -2,14 +2,14 @@
 # embeddings, one pre-norm block (causal self-attention with 2 heads as in
 # nanoGPT: a tril buffer, masked_fill with -inf, softmax; a GELU MLP),
 # a final LayerNorm; the last position's logits classify the sequence
-# (cross-entropy over 5 classes). Vocabulary 13, context 6, width 8,
+# (cross-entropy over 5 classes). Vocabulary 256 (bytes), context 6, width 8,
 # batches of 4.
 import math
 
 import torch
 import torch.nn as nn
 
-VOCAB, CONTEXT, WIDTH, HEADS, CLASSES = 13, 6, 8, 2, 5
+VOCAB, CONTEXT, WIDTH, HEADS, CLASSES = 256, 6, 8, 2, 5
 
 
 class Block(nn.Module):

@@ -2,11 +2,11 @@
 # mask built in forward (torch.ones(T, T).tril(), bool) and applied with
 # torch.where, attention through torch.matmul on 4-D tensors, LayerNorm
 # without bias, a Tanh MLP, mean pooling over the positions and
-# log_softmax + nll_loss. Vocabulary 10, context 5, width 8, 4 heads.
+# log_softmax + nll_loss. Vocabulary 256 (bytes), context 5, width 8, 4 heads.
 import torch
 import torch.nn as nn
 
-VOCAB, CONTEXT, WIDTH, HEADS, CLASSES = 10, 5, 8, 4, 3
+VOCAB, CONTEXT, WIDTH, HEADS, CLASSES = 256, 5, 8, 4, 3
 
 
 class Block(nn.Module):
