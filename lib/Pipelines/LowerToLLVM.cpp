@@ -85,11 +85,16 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   // Tensors -> buffers. Results go into their destination buffers
   // (materialize_in_destination) or, failing that, into a dead input of
   // the same type, instead of fresh temporaries.
+  // One tensor.empty per use first: CSE merges them, and one shared by n
+  // ops makes bufferization's analysis quadratic in n.
+  pm.addNestedPass<func::FuncOp>(createQOptSplitEmptyTensorsPass());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addNestedPass<func::FuncOp>(createQOptReuseDeadInputsPass());
   pm.addPass(createQOptBufferizePass());
+  // Straight-line functions (a training step) are freed in linear time;
+  // the rest goes through upstream's buffer-deallocation-pipeline.
   if (options.deallocate)
-    bufferization::buildBufferDeallocationPipeline(pm);
+    pm.addPass(createQOptBufferDeallocationPass());
   // Deallocation clones buffers a function returns without owning them (a
   // folded qopt.quantize returns its argument); clones have no LLVM lowering,
   // so turn them into alloc + copy.

@@ -13,6 +13,9 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::qopt;
@@ -80,10 +83,42 @@ static bool holdsEveryValue(FloatFormatAttr format,
   return true;
 }
 
+/// holdsEveryValue, memoized: the check decodes up to 2^17 codes, and the
+/// passes ask it for every op (assign-precision's remarks, the encode and
+/// decode verifiers), which made it dominate assign-precision on large
+/// steps. Keyed by value (the format's parameters and the layout), not by
+/// attribute, so the cache is valid across contexts; shared by the threads
+/// of a multi-threaded pass manager.
+static bool holdsEveryValueCached(FloatFormatAttr format,
+                                  const StorageLayout &layout) {
+  using Key =
+      std::tuple<unsigned, unsigned, int, int, int, unsigned, unsigned, bool>;
+  static std::mutex mutex;
+  static std::map<Key, bool> cache;
+  Key key{format.getExpBits(),
+          format.getManBits(),
+          static_cast<int>(format.getSubnormals()),
+          static_cast<int>(format.getOverflow()),
+          static_cast<int>(format.getEncoding()),
+          layout.expBits,
+          layout.manBits,
+          layout.finiteOnly};
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it != cache.end())
+      return it->second;
+  }
+  bool holds = holdsEveryValue(format, layout);
+  std::lock_guard<std::mutex> lock(mutex);
+  cache.emplace(key, holds);
+  return holds;
+}
+
 std::optional<StorageLayout>
 mlir::qopt::getStorageLayout(FloatFormatAttr format, Type container) {
   if (auto native = getNativeLayout(container)) {
-    if (holdsEveryValue(format, *native))
+    if (holdsEveryValueCached(format, *native))
       return native;
     return std::nullopt;
   }
