@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Clones a tensor.empty before each of its uses but the first, so that
+// Clones a tensor.empty with several uses before each of them, so that
 // one-shot bufferization's analysis does not put every op writing into a
 // CSE'd tensor.empty into one alias set (see Passes.td).
 //
@@ -35,14 +35,15 @@ struct QOptSplitEmptyTensorsPass
     });
     OpBuilder builder(&getContext());
     for (tensor::EmptyOp op : empties) {
-      // The sizes dominate the original, which dominates every use: a
-      // clone right before the user is well placed.
+      // A clone right before each user (the sizes dominate the original,
+      // which dominates every use); the original is then dead.
       SmallVector<OpOperand *> uses = llvm::map_to_vector(
-          llvm::drop_begin(op->getUses()), [](OpOperand &use) { return &use; });
+          op->getUses(), [](OpOperand &use) { return &use; });
       for (OpOperand *use : uses) {
         builder.setInsertionPoint(use->getOwner());
         use->set(builder.clone(*op)->getResult(0));
       }
+      op->erase();
     }
   }
 };

@@ -428,7 +428,8 @@ def QOptSplitEmptyTensorsPass
     tensors of 256x256).
 
     A `tensor.empty` has no contents, so its uses never need to share a
-    buffer: this pass clones it before each use but the first. The
+    buffer: this pass clones one with several uses right before each use
+    and erases it. The
     bufferized code is the same (each use got its own buffer anyway); only
     the analysis is linear.
 
