@@ -336,7 +336,6 @@ uint32_t bitsOf(float value) {
   return bits;
 }
 
-/// Counts elements whose bits differ (any two NaNs count as equal).
 /// Stochastic rounding to bf16 with the random bits `random`: add their low
 /// 16 bits below the kept bits and truncate (a carry into the exponent
 /// overflows to infinity); NaN gives the quiet NaN of its sign.
@@ -351,6 +350,7 @@ float stochasticBf16(float x, uint32_t random) {
   return x;
 }
 
+/// Counts elements whose bits differ (any two NaNs count as equal).
 size_t countBitMismatches(const std::vector<float> &a,
                           const std::vector<float> &b) {
   size_t mismatches = 0;
