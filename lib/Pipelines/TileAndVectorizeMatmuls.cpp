@@ -148,11 +148,14 @@ struct QOptTileAndVectorizeMatmulsPass
     : qopt::impl::QOptTileAndVectorizeMatmulsPassBase<
           QOptTileAndVectorizeMatmulsPass> {
 
-  /// Returns the packing buffer of `type`, one per function and shape (the
-  /// matmuls run one after the other, so they can share it), allocated on
-  /// the stack at the function's entry so loops do not re-allocate it.
-  Value packBuffer(RewriterBase &rewriter, MemRefType type) {
-    Value &buffer = packBuffers[type];
+  /// Returns the packing buffer of `type` for operand `index` (A or B), one
+  /// per function, operand and shape (the matmuls run one after the other,
+  /// so they can share it), allocated on the stack at the function's entry
+  /// so loops do not re-allocate it. A's and B's packs are live at the same
+  /// time and may have the same shape (a square register tile on a square
+  /// C block), so they never share a buffer.
+  Value packBuffer(RewriterBase &rewriter, MemRefType type, unsigned index) {
+    Value &buffer = packBuffers[{type, index}];
     if (!buffer) {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPointToStart(&getOperation().getBody().front());
@@ -185,7 +188,8 @@ struct QOptTileAndVectorizeMatmulsPass
     Type element = type.getElementType();
     SmallVector<int64_t> packedShape = {tiled / tile, other, tile};
     rewriter.setInsertionPoint(matmul);
-    Value buffer = packBuffer(rewriter, MemRefType::get(packedShape, element));
+    Value buffer =
+        packBuffer(rewriter, MemRefType::get(packedShape, element), index);
     // A writable, restrict view of the buffer: one-shot bufferization then
     // writes the transpose straight into it instead of a fresh allocation.
     Value dest = bufferization::ToTensorOp::create(
@@ -313,13 +317,9 @@ struct QOptTileAndVectorizeMatmulsPass
       }
       regs[1] = firstFullTile(inner[1], kRegisterColumns);
       regs[2] = fullTile(inner[2], 1);
-      // A square register tile (rows == columns, e.g. 4x4 for a 4x4 C)
-      // gives wrong results after the micro-kernel lowering (seen at 3x3,
-      // 4x4, 5x5 and 6x6; not yet root-caused, test/Integration/
-      // matmul-forms.mlir): take the next row count instead.
       regs[0] = 0;
       for (int64_t rows : kRegisterRows)
-        if (fullTile(inner[0], rows) == rows && rows != regs[1]) {
+        if (fullTile(inner[0], rows) == rows) {
           regs[0] = rows;
           break;
         }
@@ -364,7 +364,7 @@ struct QOptTileAndVectorizeMatmulsPass
     }
   }
 
-  DenseMap<Type, Value> packBuffers;
+  DenseMap<std::pair<Type, unsigned>, Value> packBuffers;
 };
 
 } // namespace

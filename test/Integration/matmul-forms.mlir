@@ -232,7 +232,8 @@ func.func @main() {
   vector.print str "plain_uneven "
   vector.print %n5 : i64
 
-  // Square register tiles (C of 4x4, 3x3, 6x6) used to give wrong results.
+  // Square register tiles (C of 4x4, 3x3, 6x6): A's and B's packs have the
+  // same shape there and once shared one stack buffer (wrong products).
   %m_square_4x4 = arith.constant 4 : index
   %n_square_4x4 = arith.constant 4 : index
   %k_square_4x4 = arith.constant 100 : index

@@ -37,6 +37,29 @@ func.func @vectorized(%a: tensor<8x4xf32>, %b: tensor<4x16xf32>,
 
 // -----
 
+/// A square register tile on a square C (4 x 4, K = 8): A's pack [1][8][4]
+/// and B's pack [1][8][4] have the same shape and are live at the same time,
+/// so each gets its own stack buffer (sharing one made the A pack overwrite
+/// B's and gave wrong products).
+// CHECK-LABEL: func.func @square_register_tile
+// CHECK: %[[PACK1:.*]] = memref.alloca() {alignment = 64 : i64} : memref<1x8x4xf32>
+// CHECK: %[[PACK2:.*]] = memref.alloca() {alignment = 64 : i64} : memref<1x8x4xf32>
+// CHECK: bufferization.to_tensor %[[PACK2]] restrict writable
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<8x1x4xf32>) outs(%{{.*}} : tensor<1x8x4xf32>) permutation = [1, 0, 2]
+// CHECK: bufferization.to_tensor %[[PACK1]] restrict writable
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<1x4x8xf32>) outs(%{{.*}} : tensor<1x8x4xf32>) permutation = [0, 2, 1]
+// CHECK: vector.contract {{.*}} : vector<4x1xf32>, vector<1x4xf32> into vector<4x4xf32>
+// CHECK-NOT: linalg.matmul
+// CHECK: return
+func.func @square_register_tile(%a: tensor<4x8xf32>, %b: tensor<8x4xf32>,
+                                %c: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<4x8xf32>, tensor<8x4xf32>)
+                     outs(%c : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
+}
+
+// -----
+
 /// Larger than the cache tile: M = 128 is split into two cache tiles of 64
 /// rows, N = 256 into two of 128 columns; the packed panels keep the cache
 /// tile's shape.
