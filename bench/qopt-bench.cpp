@@ -48,6 +48,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern "C" void openblas_set_num_threads(int);
@@ -108,6 +109,17 @@ extern "C" void _mlir_ciface_quantize_bf16_tz(MemRef<1> *x, MemRef<1> *y);
 extern "C" void _mlir_ciface_quantize_bf16_ne_in_place(MemRef<1> *x);
 extern "C" void _mlir_ciface_quantize_bf16_sr(MemRef<1> *x, MemRef<1> *y,
                                               int64_t seed, int64_t step);
+#ifdef QOPT_BENCH_OPENMP
+// parallel.mlir, compiled with num-threads=0 (OpenMP).
+extern "C" void _mlir_ciface_mt_adam_fused_bf16(MemRef<1> *w, MemRef<1> *g,
+                                                MemRef<1> *m, MemRef<1> *v,
+                                                int64_t t);
+extern "C" void _mlir_ciface_mt_quantize_bf16_ne(MemRef<1> *x, MemRef<1> *y);
+extern "C" void _mlir_ciface_mt_quantize_bf16_sr(MemRef<1> *x, MemRef<1> *y,
+                                                 int64_t seed, int64_t step);
+extern "C" void omp_set_num_threads(int);
+extern "C" int omp_get_max_threads();
+#endif
 /// The stream quantize.mlir gives its stochastic quantize.
 constexpr uint64_t kQuantizeSrStream = 3;
 
@@ -832,6 +844,128 @@ void benchQuantize(int pairs) {
   record("copy_loop_gbps", gbps(neCopy.b));
 }
 
+/// The load average (1, 5, 15 minutes) from /proc/loadavg: the machine is
+/// shared, so the scaling figures come with it.
+std::string loadAverage() {
+  std::ifstream file("/proc/loadavg");
+  double one = 0, five = 0, fifteen = 0;
+  file >> one >> five >> fifteen;
+  char text[64];
+  std::snprintf(text, sizeof(text), "%.2f %.2f %.2f", one, five, fifteen);
+  return text;
+}
+
+#ifdef QOPT_BENCH_OPENMP
+/// Thread scaling of the OpenMP kernels (parallel.mlir): each runs with
+/// omp_set_num_threads(1) and omp_set_num_threads(N) alternately, N the
+/// runtime's default (OMP_NUM_THREADS, else one per core); the figure is
+/// the median of the per-pair ratios time(1 thread) / time(N threads).
+/// The bandwidth each reaches is set beside a copy loop's, on one thread and
+/// split over N std::threads (the machine's memory bandwidth).
+void benchThreads(int pairs) {
+  const int threads = omp_get_max_threads();
+  const size_t n = size_t(64) << 20;
+  std::printf("\nThread scaling, %zu floats, 1 vs %d threads (OpenMP), %d "
+              "pairs; load average before: %s\n",
+              n, threads, pairs, loadAverage().c_str());
+  auto one = [] { omp_set_num_threads(1); };
+  auto all = [&] { omp_set_num_threads(threads); };
+  auto report = [&](const char *what, const std::string &name,
+                    const PairTimes &t, double bytes) {
+    Stats s1 = stats(t.a), sN = stats(t.b);
+    std::printf("  %-30s 1 thread %7.2f GB/s %8.2f ms | %d threads %7.2f "
+                "GB/s %8.2f ms\n",
+                what, bytes / s1.median / 1e9, s1.median * 1e3, threads,
+                bytes / sN.median / 1e9, sN.median * 1e3);
+    printRatio((std::string(what) + ": speed-up").c_str(), t.ratio,
+               "threads_" + name + "_speedup");
+    record("threads_" + name + "_gbps_1",
+           Stats{bytes / s1.median / 1e9, bytes / s1.max / 1e9,
+                 bytes / s1.min / 1e9});
+    record("threads_" + name + "_gbps_n",
+           Stats{bytes / sN.median / 1e9, bytes / sN.max / 1e9,
+                 bytes / sN.min / 1e9});
+  };
+  {
+    std::vector<float> x(n), y(n), y1(n);
+    for (size_t i = 0; i < n; ++i)
+      x[i] = float(int64_t(i * 7919 % 100003) - 50001) * 1.0e-3f;
+    MemRef<1> xv = view1(x.data(), n), yv = view1(y.data(), n),
+              y1v = view1(y1.data(), n);
+    // Bit-identical across thread counts.
+    one();
+    _mlir_ciface_mt_quantize_bf16_sr(&xv, &y1v, 12345, 7);
+    all();
+    _mlir_ciface_mt_quantize_bf16_sr(&xv, &yv, 12345, 7);
+    bool same = std::memcmp(y.data(), y1.data(), n * 4) == 0;
+    std::printf("  stochastic quantize, 1 vs %d threads: %s\n", threads,
+                same ? "bit-identical" : "DIFFERENT");
+    const double bytes = 8.0 * n;
+    auto copyThreads = [&](int k) {
+      std::vector<std::thread> workers;
+      for (int i = 0; i < k; ++i)
+        workers.emplace_back([&, i] {
+          size_t begin = n * i / k, end = n * (i + 1) / k;
+          copyLoop(y.data() + begin, x.data() + begin, end - begin);
+        });
+      for (std::thread &worker : workers)
+        worker.join();
+    };
+    report("copy loop (std::thread)", "copy",
+           alternate(
+               pairs, [&] { copyThreads(1); }, [&] { copyThreads(threads); }),
+           bytes);
+    report("quantize bf16 nearest-even", "quantize_ne",
+           alternate(
+               pairs,
+               [&] {
+                 one();
+                 _mlir_ciface_mt_quantize_bf16_ne(&xv, &yv);
+               },
+               [&] {
+                 all();
+                 _mlir_ciface_mt_quantize_bf16_ne(&xv, &yv);
+               }),
+           bytes);
+    report("quantize bf16 stochastic", "quantize_sr",
+           alternate(
+               pairs,
+               [&] {
+                 one();
+                 _mlir_ciface_mt_quantize_bf16_sr(&xv, &yv, 12345, 7);
+               },
+               [&] {
+                 all();
+                 _mlir_ciface_mt_quantize_bf16_sr(&xv, &yv, 12345, 7);
+               }),
+           bytes);
+  }
+  {
+    AdamState state(n);
+    int64_t t = 1;
+    auto step = [&] {
+      MemRef<1> w = view1(state.w.data(), n), g = view1(state.g.data(), n),
+                m = view1(state.m.data(), n), v = view1(state.v.data(), n);
+      _mlir_ciface_mt_adam_fused_bf16(&w, &g, &m, &v, t++);
+    };
+    report("AdamW step (bf16, fused)", "adam",
+           alternate(
+               pairs,
+               [&] {
+                 one();
+                 step();
+               },
+               [&] {
+                 all();
+                 step();
+               }),
+           7.0 * 4.0 * n);
+  }
+  omp_set_num_threads(threads);
+  std::printf("  load average after: %s\n", loadAverage().c_str());
+}
+#endif
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -839,6 +973,7 @@ int main(int argc, char **argv) {
   int pairs = 11;
   bool csv = false;
   bool quantizeOnly = false;
+  bool threadsOnly = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     char *end = nullptr;
@@ -847,12 +982,15 @@ int main(int argc, char **argv) {
       csv = true;
     } else if (arg == "--quantize-only") {
       quantizeOnly = true;
+    } else if (arg == "--threads-only") {
+      threadsOnly = true;
     } else if (!arg.empty() && *end == '\0' && value >= 1 && value <= 10000) {
       pairs = static_cast<int>(value);
     } else {
       std::fprintf(stderr,
                    "qopt-bench: unexpected argument '%s'\n"
-                   "usage: qopt-bench [pairs] [--csv] [--quantize-only]\n",
+                   "usage: qopt-bench [pairs] [--csv] [--quantize-only] "
+                   "[--threads-only]\n",
                    argv[i]);
       return 2;
     }
@@ -867,6 +1005,16 @@ int main(int argc, char **argv) {
       std::printf("%s,%.6g,%.6g,%.6g\n", row.name.c_str(), row.stats.median,
                   row.stats.min, row.stats.max);
   };
+  if (threadsOnly) {
+#ifdef QOPT_BENCH_OPENMP
+    benchThreads(pairs);
+#else
+    std::printf("qopt-bench was built without an OpenMP runtime: no thread "
+                "scaling\n");
+#endif
+    printCsv();
+    return 0;
+  }
   if (quantizeOnly) {
     benchQuantize(pairs);
     printCsv();
@@ -1022,6 +1170,9 @@ int main(int argc, char **argv) {
   blas = MuonBlas(0);
   benchQuantize(pairs);
 
+#ifdef QOPT_BENCH_OPENMP
+  benchThreads(pairs);
+#endif
   printCsv();
   return 0;
 }

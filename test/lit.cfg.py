@@ -27,6 +27,14 @@ config.substitutions.append(
 config.substitutions.append(
     ("%mlir_c_runner_utils",
      os.path.join(config.mlir_lib_dir, "libmlir_c_runner_utils.so")))
+# The OpenMP runtime for code compiled with "num-threads" other than 1.
+# lit already runs one test per core: code compiled for the runtime's
+# default thread count (qopt-run's default) runs on one thread, unless a
+# test sets OMP_NUM_THREADS itself.
+config.environment["OMP_NUM_THREADS"] = "1"
+if config.qopt_openmp_runtime:
+    config.available_features.add("openmp")
+    config.substitutions.append(("%openmp_runtime", config.qopt_openmp_runtime))
 config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(("%build_generator", config.cmake_generator))
 config.substitutions.append(("%cxx", config.cxx_compiler))

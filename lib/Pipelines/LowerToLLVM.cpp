@@ -77,7 +77,9 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   // plain matmuls; cache and register tiles, register tiles to
   // vector.contract.
   pm.addNestedPass<func::FuncOp>(createQOptNormalizeMatmulsPass());
-  pm.addNestedPass<func::FuncOp>(createQOptTileAndVectorizeMatmulsPass());
+  QOptTileAndVectorizeMatmulsPassOptions tiling;
+  tiling.parallelRows = options.numThreads != 1;
+  pm.addNestedPass<func::FuncOp>(createQOptTileAndVectorizeMatmulsPass(tiling));
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createQOptHoistMatmulAccumulatorsPass());
   pm.addPass(createCanonicalizerPass());
@@ -109,12 +111,16 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQOptLowerMatmulVectorsPass());
   pm.addPass(createCanonicalizerPass());
 
-  // Buffers -> loops -> LLVM.
+  // Buffers -> loops -> LLVM. With threads, the outermost parallel loop of
+  // each large linalg op becomes an scf.parallel, then an OpenMP loop.
+  if (options.numThreads != 1)
+    pm.addNestedPass<func::FuncOp>(createQOptParallelizeLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  buildLoopsToLLVMPipeline(pm);
+  buildLoopsToLLVMPipeline(pm, options.numThreads);
 }
 
-void mlir::qopt::buildLoopsToLLVMPipeline(OpPassManager &pm) {
+void mlir::qopt::buildLoopsToLLVMPipeline(OpPassManager &pm,
+                                          unsigned numThreads) {
   // Remaining n-D transfers (the register tiles of C) are unrolled into 1-D
   // loads and stores rather than staged through stack buffers.
   pm.addPass(createConvertVectorToSCFPass(
@@ -123,6 +129,16 @@ void mlir::qopt::buildLoopsToLLVMPipeline(OpPassManager &pm) {
   // conversions superlinear in the function size (scf-to-cf 7.2 s against
   // 1.2 s on a 1000-tensor step; bench/README.md). Their patterns never
   // fail after changing the IR, which is what rollback is for.
+  // scf.parallel -> omp.parallel + omp.wsloop (static schedule), before
+  // scf-to-cf lowers the loops. With numThreads == 0 the omp.parallel has no
+  // num_threads clause: the runtime picks (OMP_NUM_THREADS, else all cores).
+  if (numThreads != 1) {
+    ConvertSCFToOpenMPPassOptions toOpenMP;
+    toOpenMP.numThreads = numThreads;
+    pm.addPass(createConvertSCFToOpenMPPass(toOpenMP));
+    // The alloca_scope it wraps each body in would stop scf-to-cf.
+    pm.addNestedPass<func::FuncOp>(createQOptOpenMPThreadAllocasPass());
+  }
   SCFToControlFlowPassOptions scfToCF;
   scfToCF.allowPatternRollback = false;
   pm.addPass(createSCFToControlFlowPass(scfToCF));
@@ -130,6 +146,8 @@ void mlir::qopt::buildLoopsToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  if (numThreads != 1)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   ConvertToLLVMPassOptions toLLVM;
   toLLVM.allowPatternRollback = false;
   pm.addPass(createConvertToLLVMPass(toLLVM));

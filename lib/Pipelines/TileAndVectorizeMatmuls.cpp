@@ -81,7 +81,8 @@ static int64_t cacheTile(int64_t size, int64_t tile, int64_t granule) {
 /// op or null.
 static Operation *tile(RewriterBase &rewriter, Operation *op,
                        ArrayRef<int64_t> sizes,
-                       ArrayRef<int64_t> interchange = {}) {
+                       ArrayRef<int64_t> interchange = {},
+                       SmallVectorImpl<LoopLikeOpInterface> *loops = nullptr) {
   // Nothing to tile (tileUsingSCF would still rebuild the op).
   if (llvm::all_of(sizes, [](int64_t size) { return size == 0; }))
     return op;
@@ -94,6 +95,8 @@ static Operation *tile(RewriterBase &rewriter, Operation *op,
   if (failed(result))
     return nullptr;
   rewriter.replaceOp(op, result->replacements);
+  if (loops)
+    loops->assign(result->loops.begin(), result->loops.end());
   return result->tiledOps.back();
 }
 
@@ -147,6 +150,7 @@ static bool isZeroOffsetSliceOf(Value value, Value root) {
 struct QOptTileAndVectorizeMatmulsPass
     : qopt::impl::QOptTileAndVectorizeMatmulsPassBase<
           QOptTileAndVectorizeMatmulsPass> {
+  using Base::Base;
 
   /// Returns the packing buffer of `type` for operand `index` (A or B), one
   /// per function, operand and shape (the matmuls run one after the other,
@@ -154,13 +158,24 @@ struct QOptTileAndVectorizeMatmulsPass
   /// so loops do not re-allocate it. A's and B's packs are live at the same
   /// time and may have the same shape (a square register tile on a square
   /// C block), so they never share a buffer.
-  Value packBuffer(RewriterBase &rewriter, MemRefType type, unsigned index) {
-    Value &buffer = packBuffers[{type, index}];
+  ///
+  /// A buffer `threadPrivate` (A's, written inside the M loop when the M
+  /// tiles may run in parallel) is a separate alloca marked
+  /// kThreadPrivateAttr: --qopt-parallelize-loops gives each thread its own
+  /// copy when it makes the M loop parallel.
+  Value packBuffer(RewriterBase &rewriter, MemRefType type, unsigned index,
+                   bool threadPrivate = false) {
+    Value &buffer =
+        threadPrivate ? privatePackBuffers[type] : packBuffers[{type, index}];
     if (!buffer) {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPointToStart(&getOperation().getBody().front());
-      buffer = memref::AllocaOp::create(rewriter, getOperation().getLoc(), type,
-                                        rewriter.getI64IntegerAttr(64));
+      auto alloca =
+          memref::AllocaOp::create(rewriter, getOperation().getLoc(), type,
+                                   rewriter.getI64IntegerAttr(64));
+      if (threadPrivate)
+        alloca->setAttr(qopt::kThreadPrivateAttr, rewriter.getUnitAttr());
+      buffer = alloca;
     }
     return buffer;
   }
@@ -170,7 +185,8 @@ struct QOptTileAndVectorizeMatmulsPass
   /// [D_tiled / tile][D_other][tile]. Returns the packed tensor or null. A is
   /// packed along M ([M/mr][K][mr]), B along N ([N/nr][K][nr]).
   Value packOperand(RewriterBase &rewriter, Operation *matmul, unsigned index,
-                    unsigned tiledDim, int64_t tile) {
+                    unsigned tiledDim, int64_t tile,
+                    bool threadPrivate = false) {
     auto type = dyn_cast<RankedTensorType>(matmul->getOperand(index).getType());
     if (!type || !type.hasStaticShape() || type.getRank() != 2)
       return nullptr;
@@ -188,8 +204,8 @@ struct QOptTileAndVectorizeMatmulsPass
     Type element = type.getElementType();
     SmallVector<int64_t> packedShape = {tiled / tile, other, tile};
     rewriter.setInsertionPoint(matmul);
-    Value buffer =
-        packBuffer(rewriter, MemRefType::get(packedShape, element), index);
+    Value buffer = packBuffer(rewriter, MemRefType::get(packedShape, element),
+                              index, threadPrivate);
     // A writable, restrict view of the buffer: one-shot bufferization then
     // writes the transpose straight into it instead of a fresh allocation.
     Value dest = bufferization::ToTensorOp::create(
@@ -272,6 +288,7 @@ struct QOptTileAndVectorizeMatmulsPass
 
   void runOnOperation() override {
     packBuffers.clear();
+    privatePackBuffers.clear();
     SmallVector<linalg::MatmulOp> matmuls;
     // Only f32 products: the micro-kernel is an f32 FMA outer product (a
     // mixed i64 x f32 matmul would build an invalid vector.contract).
@@ -335,11 +352,22 @@ struct QOptTileAndVectorizeMatmulsPass
       Value packed =
           regs[2] == 1 ? packOperand(rewriter, panel, 1, 1, regs[1]) : Value();
       Value unpacked = panel->getOperand(1);
-      Operation *tiled = tile(rewriter, panel, {cache[0], 0, 0});
+      SmallVector<LoopLikeOpInterface> rowLoops;
+      Operation *tiled = tile(rewriter, panel, {cache[0], 0, 0},
+                              /*interchange=*/{}, &rowLoops);
       if (!tiled)
         continue;
+      // The M tiles write disjoint rows of C and read the shared packed
+      // panel of B: with parallelRows, mark their loop for
+      // --qopt-parallelize-loops (after bufferization) and give A's packed
+      // block one buffer per thread. Only a loop of several tiles.
+      bool parallel = parallelRows && cache[0] != 0 && bounds[0] > cache[0] &&
+                      rowLoops.size() == 1 && isa<scf::ForOp>(*rowLoops[0]);
+      if (parallel)
+        rowLoops[0]->setAttr(qopt::kParallelRowsAttr, rewriter.getUnitAttr());
       Value packedA = packed && regs[2] == 1
-                          ? packOperand(rewriter, tiled, 0, 0, regs[0])
+                          ? packOperand(rewriter, tiled, 0, 0, regs[0],
+                                        /*threadPrivate=*/parallel)
                           : Value();
       Value unpackedA = tiled->getOperand(0);
       // With A packed too, register tiles run N-outer: B's K x nr strip
@@ -365,6 +393,7 @@ struct QOptTileAndVectorizeMatmulsPass
   }
 
   DenseMap<std::pair<Type, unsigned>, Value> packBuffers;
+  DenseMap<Type, Value> privatePackBuffers;
 };
 
 } // namespace

@@ -199,6 +199,14 @@ static cl::opt<std::string>
                cl::desc("Continue the run saved in this checkpoint (at its "
                         "iteration + 1, up to --iterations)"),
                cl::cat(runCategory));
+static cl::opt<unsigned> threads(
+    "cpu-threads", cl::init(QOPT_OPENMP_RUNTIME[0] ? 0 : 1),
+    cl::desc("Threads of the compiled step (--qopt-lower-to-llvm="
+             "\"num-threads=N\"): 0 (the default where qopt was built with "
+             "libomp) uses OMP_NUM_THREADS or else every core, 1 compiles "
+             "sequential code, N > 1 uses N threads. Results do not depend "
+             "on it"),
+    cl::cat(runCategory));
 static cl::opt<int64_t> testKillDuringSave(
     "test-kill-during-save", cl::init(0), cl::Hidden,
     cl::desc("Fault injection for the tests: SIGKILL after writing half of "
@@ -234,6 +242,16 @@ LogicalResult validateOptions() {
     refuse(option->ArgStr) << "(mantissa bits) must be in [0, 23], or -1 to "
                               "take --man-bits, got "
                            << option->getValue() << "\n";
+    return failure();
+  }
+  if (threads > 1024) {
+    refuse("cpu-threads") << "must be in [0, 1024], got " << threads << "\n";
+    return failure();
+  }
+  if (threads != 1 && !QOPT_OPENMP_RUNTIME[0]) {
+    refuse("cpu-threads") << "must be 1: qopt was built without an OpenMP "
+                             "runtime (libomp-dev), got "
+                          << threads << "\n";
     return failure();
   }
   if (expBits < 2 || expBits > 8) {
@@ -1412,7 +1430,9 @@ static int runMain(int argc, char **argv) {
   });
   FunctionType stepType = step.getFunctionType();
   PassManager lower(&context, ModuleOp::getOperationName());
-  qopt::buildLowerToLLVMPipeline(lower, qopt::LowerToLLVMOptions());
+  qopt::LowerToLLVMOptions lowerOptions;
+  lowerOptions.numThreads = threads;
+  qopt::buildLowerToLLVMPipeline(lower, lowerOptions);
   if (failed(lower.run(*module)))
     return 1;
   ExecutionEngineOptions engineOptions;
@@ -1421,6 +1441,9 @@ static int runMain(int argc, char **argv) {
   engineOptions.transformer = transformer;
   // memrefCopy and friends, which lowered copies between buffers call.
   SmallVector<StringRef> sharedLibs = {QOPT_C_RUNNER_UTILS};
+  // The OpenMP runtime (__kmpc_fork_call, ...) that the parallel loops call.
+  if (threads != 1)
+    sharedLibs.push_back(QOPT_OPENMP_RUNTIME);
   engineOptions.sharedLibPaths = sharedLibs;
   auto engine = ExecutionEngine::create(*module, engineOptions);
   if (!engine) {

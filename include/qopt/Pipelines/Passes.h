@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -25,6 +26,16 @@ namespace qopt {
 #define GEN_PASS_DECL
 #define GEN_PASS_REGISTRATION
 #include "qopt/Pipelines/Passes.h.inc"
+
+/// Unit attribute that --qopt-tile-and-vectorize-matmuls{parallel-rows} puts
+/// on the scf.for over a matmul's M cache tiles: its iterations may run in
+/// parallel (--qopt-parallelize-loops makes it an scf.parallel).
+inline constexpr llvm::StringLiteral kParallelRowsAttr = "qopt.parallel_rows";
+/// Unit attribute on a memref.alloca that each iteration of a
+/// kParallelRowsAttr loop overwrites before reading (A's packed block):
+/// --qopt-parallelize-loops gives each iteration (thread) its own.
+inline constexpr llvm::StringLiteral kThreadPrivateAttr =
+    "qopt.thread_private";
 
 } // namespace qopt
 } // namespace mlir

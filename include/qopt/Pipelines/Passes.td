@@ -174,6 +174,12 @@ def QOptTileAndVectorizeMatmulsPass
     }
     ```
   }];
+  let options = [
+    Option<"parallelRows", "parallel-rows", "bool", "false",
+           "Mark the loop over the M cache tiles `qopt.parallel_rows` (its "
+           "tiles write disjoint rows of C) and give A's packed block a "
+           "`qopt.thread_private` buffer, for --qopt-parallelize-loops">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
@@ -448,6 +454,127 @@ def QOptSplitEmptyTensorsPass
     ```
   }];
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
+def QOptParallelizeLoopsPass
+    : Pass<"qopt-parallelize-loops", "::mlir::func::FuncOp"> {
+  let summary = "lower linalg ops on buffers to loop nests whose outermost "
+                "parallel loop is an scf.parallel";
+  let description = [{
+    Runs on bufferized IR, before `--convert-linalg-to-loops`, when the CPU
+    pipeline is asked for more than one thread (`--qopt-lower-to-llvm=
+    "num-threads=0"` or `N > 1`); `--convert-scf-to-openmp` then turns each
+    `scf.parallel` into an `omp.parallel` + `omp.wsloop`.
+
+    First, each loop over a matmul's M cache tiles that
+    `--qopt-tile-and-vectorize-matmuls{parallel-rows}` marked
+    `qopt.parallel_rows` becomes an `scf.parallel`: its tiles write
+    disjoint rows of C (the K loop around it stays sequential, so every
+    element of C is summed in the same order), and each tile gets its own
+    copy of the `qopt.thread_private` buffer it packs A's block into.
+
+    Then each linalg op on buffers (the elementwise loops of quantize, the fused
+    Adam and Muon updates, fills, transposes, matmuls left untiled) that
+    is not already inside an `scf.parallel` (the matmul's M tiles) becomes
+    the loop nest `--convert-linalg-to-loops` would build, except that one
+    loop is an `scf.parallel`: the outermost loop whose trip count is not
+    statically 1, provided it and every loop outside it iterate over
+    `parallel` dimensions. Only that loop: LLVM's loop vectoriser then still
+    sees the innermost loop as a plain counted loop, and a parallel
+    `omp.loop_nest` of several dimensions would be collapsed into one
+    linearised loop with divisions per element.
+
+    Results do not depend on the number of threads: every iteration of a
+    `parallel` dimension writes its own elements, reduction dimensions stay
+    sequential `scf.for` loops inside one iteration (so a sum is added in
+    the same order whatever the thread count), an op whose outermost
+    dimension is a reduction (a norm) is not parallelised, and stochastic
+    rounding is keyed by the element's index, not by the thread.
+
+    Ops with fewer than `min-iterations` iterations in all (static shapes)
+    stay sequential: forking threads costs more than they do.
+
+    Example:
+
+    ```mlir
+    // Before
+    linalg.generic {indexing_maps = [#id, #id],
+                    iterator_types = ["parallel", "parallel"]}
+        ins(%x : memref<512x256xf32>) outs(%y : memref<512x256xf32>) {...}
+    // After
+    scf.parallel (%i) = (%c0) to (%c512) step (%c1) {
+      scf.for %j = %c0 to %c256 step %c1 {
+        %a = memref.load %x[%i, %j] : memref<512x256xf32>
+        ...
+        memref.store %b, %y[%i, %j] : memref<512x256xf32>
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"minIterations", "min-iterations", "int64_t", "32768",
+           "Ops with static shapes and fewer iterations in all stay "
+           "sequential">,
+  ];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def QOptOpenMPThreadAllocasPass
+    : Pass<"qopt-openmp-thread-allocas", "::mlir::func::FuncOp"> {
+  let summary = "inline the memref.alloca_scope of each OpenMP loop body, "
+                "giving its static allocas one buffer per thread";
+  let description = [{
+    Runs right after `--convert-scf-to-openmp`, which wraps the body of each
+    `omp.loop_nest` in a `memref.alloca_scope` so that stack buffers
+    allocated in an iteration are freed at its end. That scope must be a
+    single block, so `--convert-scf-to-cf` fails on it as soon as the body
+    holds a loop (a row of an elementwise op, a matmul's register tiles).
+
+    This pass removes the scope: allocas of static shape in it (the matmul's
+    packed block of A) move into the enclosing `omp.parallel` region,
+    before its `omp.wsloop`, so each thread allocates its buffer once and
+    reuses it across the iterations it runs (an alloca's contents are
+    undefined, and no iteration's buffer outlives the iteration); the rest
+    of the body is inlined into the loop. A scope that still holds a
+    dynamic alloca is left as it is.
+
+    Example:
+
+    ```mlir
+    // Before
+    omp.parallel {
+      omp.wsloop {
+        omp.loop_nest (%i) : index = (%c0) to (%c4) step (%c1) {
+          memref.alloca_scope {
+            %a = memref.alloca() : memref<64xf32>
+            ...
+          }
+          omp.yield
+        }
+      }
+      omp.terminator
+    }
+    // After
+    omp.parallel {
+      %a = memref.alloca() : memref<64xf32>
+      omp.wsloop {
+        omp.loop_nest (%i) : index = (%c0) to (%c4) step (%c1) {
+          ...
+          omp.yield
+        }
+      }
+      omp.terminator
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::memref::MemRefDialect",
+    "::mlir::omp::OpenMPDialect",
+  ];
 }
 
 #endif // QOPT_PIPELINES_PASSES_TD

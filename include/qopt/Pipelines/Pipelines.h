@@ -26,6 +26,15 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("Free the buffers that bufferization allocates "
                      "(buffer-deallocation-pipeline)"),
       llvm::cl::init(true)};
+  PassOptions::Option<unsigned> numThreads{
+      *this, "num-threads",
+      llvm::cl::desc(
+          "Threads for the elementwise loops and the matmuls' row tiles: 1 "
+          "(default) generates sequential code; 0 runs them on OpenMP "
+          "threads, as many as OMP_NUM_THREADS says or, unset, one per "
+          "core; N > 1 on N OpenMP threads. Other than 1, the code calls "
+          "the OpenMP runtime (libomp): load it into the JIT or link -lomp"),
+      llvm::cl::init(1)};
 };
 
 /// The front half every qopt pipeline shares (CPU and GPU): qopt ops to
@@ -42,7 +51,9 @@ std::unique_ptr<Pass> createQOptBufferizePass();
 /// for mlir-runner or the ExecutionEngine.
 /// The back half of the CPU pipeline: loops, vectors and memrefs (no linalg,
 /// no tensors) to the LLVM dialect.
-void buildLoopsToLLVMPipeline(OpPassManager &pm);
+/// `numThreads` as in LowerToLLVMOptions: other than 1, scf.parallel loops
+/// become OpenMP worksharing loops.
+void buildLoopsToLLVMPipeline(OpPassManager &pm, unsigned numThreads = 1);
 
 void buildLowerToLLVMPipeline(OpPassManager &pm,
                               const LowerToLLVMOptions &options);
