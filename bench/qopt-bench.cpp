@@ -117,6 +117,8 @@ extern "C" void _mlir_ciface_mt_adam_fused_bf16(MemRef<1> *w, MemRef<1> *g,
 extern "C" void _mlir_ciface_mt_quantize_bf16_ne(MemRef<1> *x, MemRef<1> *y);
 extern "C" void _mlir_ciface_mt_quantize_bf16_sr(MemRef<1> *x, MemRef<1> *y,
                                                  int64_t seed, int64_t step);
+extern "C" void _mlir_ciface_mt_muon_1024(MemRef<2> *w, MemRef<2> *g,
+                                          MemRef<2> *b);
 extern "C" void omp_set_num_threads(int);
 extern "C" int omp_get_max_threads();
 #endif
@@ -960,6 +962,46 @@ void benchThreads(int pairs) {
                  step();
                }),
            7.0 * 4.0 * n);
+  }
+  {
+    // Compute-bound: Muon's Newton-Schulz matmuls (5 iterations, 3
+    // matmuls of 1024^3 each), their 64-row tiles split over the threads.
+    const int64_t d = 1024;
+    std::vector<float> w(d * d), g(d * d), b(d * d), w1(d * d), b1(d * d);
+    for (int64_t i = 0; i < d * d; ++i) {
+      w[i] = float(int64_t(i * 7919 % 1009) - 504) / 256.0f;
+      g[i] = float(int64_t(i * 104729 % 1013) - 506) / 512.0f;
+      b[i] = 0.0f;
+    }
+    w1 = w, b1 = b;
+    MemRef<2> wv = view2(w.data(), d, d), gv = view2(g.data(), d, d),
+              bv = view2(b.data(), d, d), w1v = view2(w1.data(), d, d),
+              b1v = view2(b1.data(), d, d);
+    one();
+    _mlir_ciface_mt_muon_1024(&w1v, &gv, &b1v);
+    all();
+    _mlir_ciface_mt_muon_1024(&wv, &gv, &bv);
+    bool same = w == w1 && b == b1;
+    std::printf("  Muon step 1024x1024, 1 vs %d threads: %s\n", threads,
+                same ? "bit-identical" : "DIFFERENT");
+    PairTimes t = alternate(
+        pairs,
+        [&] {
+          one();
+          _mlir_ciface_mt_muon_1024(&wv, &gv, &bv);
+        },
+        [&] {
+          all();
+          _mlir_ciface_mt_muon_1024(&wv, &gv, &bv);
+        });
+    const double flops = 5.0 * 3.0 * 2.0 * double(d) * d * d;
+    std::printf("  %-30s 1 thread %7.2f GFLOP/s %6.2f ms | %d threads %7.2f "
+                "GFLOP/s %6.2f ms\n",
+                "Muon step 1024x1024", flops / stats(t.a).median / 1e9,
+                stats(t.a).median * 1e3, threads,
+                flops / stats(t.b).median / 1e9, stats(t.b).median * 1e3);
+    printRatio("Muon step 1024x1024: speed-up", t.ratio,
+               "threads_muon_1024_speedup");
   }
   omp_set_num_threads(threads);
   std::printf("  load average after: %s\n", loadAverage().c_str());
