@@ -29,7 +29,7 @@ import tempfile
 
 import torch
 
-from .importer import (export_training_step, hyperparameters,
+from .importer import (INLINE_LIMIT, export_training_step, hyperparameters,
                        is_language_model)
 
 
@@ -135,9 +135,12 @@ def find_qopt_run():
 
 def check(make_model, loss_fn, example_batch, optimizer="adam", steps=50,
           data_seed=0, qopt_run=None, tolerance=1e-4, log=print, keep=None,
-          **hyper):
+          inline_limit=INLINE_LIMIT, **hyper):
     """Trains through qopt-run and PyTorch; returns the max relative loss
-    difference over `steps` steps (logging one line per step)."""
+    difference over `steps` steps (logging one line per step). Parameters
+    of more than `inline_limit` elements start from a side file, as the
+    module export_training_step writes for them; `keep` is a path where the
+    module (and its side file, named after it) are kept."""
     hp = hyperparameters(optimizer, **hyper)
     model = make_model()
     initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -157,9 +160,15 @@ def check(make_model, loss_fn, example_batch, optimizer="adam", steps=50,
     window = torch.randint(0, 256, (x.shape[-1] + 1,), generator=generator)
     labels = torch.randint(0, classes, (batch,), generator=generator)
 
-    text = export_training_step(model, loss_fn, (x, y), optimizer, **hyper)
     workdir = tempfile.mkdtemp(prefix="qopt-import-torch-")
     try:
+        stem = keep[:-5] if keep and keep.endswith(".mlir") else keep
+        init_name = os.path.basename(stem + ".init.bin") if keep \
+            else "step.init.bin"
+        init_file = os.path.join(workdir, init_name)
+        text = export_training_step(model, loss_fn, (x, y), optimizer,
+                                    init_file=init_file, init_name=init_name,
+                                    inline_limit=inline_limit, **hyper)
         rows, cols = _idx_dims(x)
         write_idx(workdir, pixels, labels, rows, cols)
         # A language model reads a text of exactly one window (T + 1
@@ -172,6 +181,9 @@ def check(make_model, loss_fn, example_batch, optimizer="adam", steps=50,
             f.write(text)
         if keep:
             shutil.copy(step_file, keep)
+            if os.path.exists(init_file):
+                shutil.copy(init_file, os.path.join(
+                    os.path.dirname(os.path.abspath(keep)), init_name))
         csv_file = os.path.join(workdir, "run.csv")
         cmd = [qopt_run or find_qopt_run(), step_file,
                "--iterations=%d" % steps, "--quantize=none", "--storage=f32",

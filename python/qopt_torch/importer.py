@@ -16,6 +16,8 @@
 #===----------------------------------------------------------------------===#
 
 import math
+import os
+import zlib
 
 import functorch
 import torch
@@ -28,6 +30,12 @@ from .emit import (Emitter, Labels, UnsupportedOp, Value, dense_hex,
                    f32_literal, source_line, tensor_type)
 
 OPTIMIZERS = ("adam", "adamw", "muon")
+
+# With a side file, a parameter of more elements than this has its initial
+# values there instead of in a qopt.init attribute (16 KiB of f32, a line
+# of 32 KiB of hex): the matrices of a small transformer go to the file,
+# its biases and norms stay in the module.
+INLINE_LIMIT = 4096
 
 # Hyper-parameters and their defaults (PyTorch's for Adam/AdamW, qopt's
 # muon_update defaults for Muon; `lr` is Adam's, `muon_lr` Muon's).
@@ -154,6 +162,16 @@ class _Lowering:
             env[y_node] = Labels(labels)
         elif tokens is None:
             env[y_node] = e.reshape(labels, list(tr.y.shape))
+        # A random op (dropout's mask) is refused before anything else,
+        # with the reason: the ops that set up its operand would be
+        # reported first otherwise.
+        for node in tr.graph.graph.nodes:
+            if node.op == "call_function" and node.target in ops.RANDOM:
+                raise UnsupportedOp(
+                    "unsupported random %s: PyTorch draws new values at "
+                    "every step (dropout's mask), the imported step is "
+                    "deterministic; remove the dropout or set p=0" %
+                    describe(node))
         for node in tr.graph.graph.nodes:
             if node.op in ("placeholder", "output"):
                 continue
@@ -200,6 +218,12 @@ class _Lowering:
             return env[src][index]
         args = [pytree.tree_map(value_of, a) for a in node.args]
         flat = pytree.tree_flatten(args)[0]
+        if not node.users and not any(
+                isinstance(a, ops.TRACED) for a in flat + pytree.tree_flatten(
+                    [value_of(a) for a in node.kwargs.values()])[0]):
+            # A dead op on constants only, e.g. BatchNorm's
+            # num_batches_tracked += 1: buffers are not updated.
+            return None
         if node.target in ops.FOLDABLE and not any(
                 isinstance(a, torch.fx.Node) for a in
                 pytree.tree_flatten(node.kwargs)[0]) and not any(
@@ -243,13 +267,31 @@ def _attr(hp_value):
     return "%s : f32" % f32_literal(hp_value)
 
 
+def side_file_reference(name, offset, data):
+    """The qopt.init attribute of a parameter whose values (`data`, raw
+    little-endian f32) lie in side file `name` at byte `offset`."""
+    if '"' in name or "\\" in name or not name:
+        raise ValueError("side file name %r: no quotes or backslashes" % name)
+    return '{file = "%s", offset = %d : i64, crc32 = %d : i64}' % (
+        name, offset, zlib.crc32(data))
+
+
 def export_training_step(model, loss_fn, example_inputs, optimizer="adam",
-                         **hyper):
+                         init_file=None, init_name=None,
+                         inline_limit=INLINE_LIMIT, **hyper):
     """The MLIR text of one training step of `model` under `loss_fn`,
     following qopt-run's contract. `example_inputs` = (inputs, target):
     inputs an f32 batch, target class indices (int64, cross-entropy/NLL) or
     an f32 tensor of the output's shape (MSE). Raises UnsupportedOp naming
-    the op and the model's line when an op has no lowering."""
+    the op and the model's line when an op has no lowering.
+
+    The initial values of the parameters are qopt.init attributes; with
+    `init_file` (a path), those of every parameter of more than
+    `inline_limit` elements are written there instead, raw little-endian
+    f32 one after the other, and the module names the file as `init_name`
+    (default: its base name), which qopt-run resolves against the module's
+    directory (or its --init-dir). No file is written when no parameter is
+    that big."""
     hp = hyperparameters(optimizer, **hyper)
     tr = trace(model, loss_fn, example_inputs)
     x, y = tr.x, tr.y
@@ -306,9 +348,25 @@ def export_training_step(model, loss_fn, example_inputs, optimizer="adam",
 
     # @train_step: state = parameters, then each parameter's optimizer state.
     state_args = []
+    side = bytearray()
+    if init_file is not None and init_name is None:
+        init_name = os.path.basename(init_file)
     for i, (name, p) in enumerate(zip(tr.names, tr.params)):
+        if init_file is not None and p.numel() > inline_limit:
+            raw = p.detach().to(torch.float32).contiguous().numpy() \
+                .astype("<f4").tobytes()
+            init = side_file_reference(init_name, len(side), raw)
+            side += raw
+        else:
+            init = dense_hex(p)
         state_args.append("%%p%d: %s {qopt.init = %s}" %
-                          (i, tensor_type(list(p.shape)), dense_hex(p)))
+                          (i, tensor_type(list(p.shape)), init))
+    if side:
+        lines.insert(2, "// Initial values of the parameters of more than %d "
+                     "elements: %s (%d bytes)." % (inline_limit, init_name,
+                                                   len(side)))
+        with open(init_file, "wb") as f:
+            f.write(side)
     opt_state = []  # per parameter: list of state names
     for i, p in enumerate(tr.params):
         ty = tensor_type(list(p.shape))

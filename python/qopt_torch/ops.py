@@ -517,7 +517,7 @@ def _mse_loss_backward(e, node, args):
 
 
 # Convolution, pooling and the transformer's ops register themselves.
-from . import sequence, windows  # noqa: E402
+from . import batchnorm, sequence, windows  # noqa: E402,F401
 from .sequence import Indices  # noqa: E402
 
 # Ops evaluated at import time when all their tensor arguments are
@@ -535,6 +535,15 @@ FOLDABLE = {
     aten.expand.default, aten.alias.default, aten.clone.default,
     aten.detach.default, aten.lift_fresh_copy.default, aten._to_copy.default,
     aten.ones.default, aten.zeros.default, aten.full.default,
+}
+
+# Random ops (dropout's mask): refused with their own message.
+RANDOM = {
+    aten.bernoulli_.float, aten.bernoulli_.Tensor, aten.bernoulli.default,
+    aten.bernoulli.p, aten.native_dropout.default, aten.rand.default,
+    aten.rand_like.default, aten.randn.default, aten.randn_like.default,
+    aten.randint.default, aten.randint.low, aten.randperm.default,
+    aten.uniform_.default, aten.normal_.default,
 }
 
 # What the lowering of a traced value produces (not known at import time).

@@ -19,8 +19,10 @@
 //    iterations that evaluate at the master weights, else 0;
 //  * the first results are the new state, in the order of the state
 //    arguments, followed by f32 scalars, the first of which is the loss.
-// A state argument may carry `qopt.init`: a dense elements attribute, or
-// "zeros", "ones", "glorot" (uniform, +-sqrt(6 / (fan_in + fan_out))).
+// A state argument may carry `qopt.init`: a dense elements attribute,
+// "zeros", "ones", "glorot" (uniform, +-sqrt(6 / (fan_in + fan_out))), or a
+// side file holding its values (`{file = ..., offset = ..., crc32 = ...}`,
+// InitFile.h).
 // An optional `@evaluate(weights..., images, labels) -> f32` returns the
 // number of correctly classified examples of a batch.
 //

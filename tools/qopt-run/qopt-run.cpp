@@ -20,6 +20,7 @@
 
 #include "Checkpoint.h"
 #include "IdxDataset.h"
+#include "InitFile.h"
 #include "MasterProbe.h"
 #include "TextCorpus.h"
 #include "TrainStep.h"
@@ -132,6 +133,11 @@ static cl::opt<std::string>
                         "without an extension are concatenated (Debian's "
                         "fortunes by default)"),
                cl::cat(runCategory));
+static cl::opt<std::string> initDir(
+    "init-dir", cl::init(""),
+    cl::desc("Directory against which a relative qopt.init side file is "
+             "resolved (default: the module's directory)"),
+    cl::cat(runCategory));
 static cl::opt<int64_t> evalEvery("eval-every", cl::init(0),
                                   cl::desc("Evaluate test accuracy every N "
                                            "iterations (0: at the end only)"),
@@ -558,6 +564,16 @@ bool sameBits(float a, float b) {
 
 /// Checks that a `qopt.init` attribute fits the state.
 LogicalResult checkInit(Attribute init, const StateInfo &state) {
+  if (auto file = dyn_cast_or_null<DictionaryAttr>(init)) {
+    auto ref = parseInitFileRef(file);
+    if (!ref) {
+      llvm::errs() << "qopt-run: qopt.init of state argument #"
+                   << state.argument << " is " << init << ": "
+                   << llvm::toString(ref.takeError()) << "\n";
+      return failure();
+    }
+    return success();
+  }
   if (auto dense = dyn_cast_or_null<DenseElementsAttr>(init)) {
     if (!dense.getElementType().isF32() ||
         dense.getType().getShape() != state.type.getShape()) {
@@ -577,8 +593,8 @@ LogicalResult checkInit(Attribute init, const StateInfo &state) {
                                             name.getValue()))) {
     llvm::errs() << "qopt-run: qopt.init of state argument #" << state.argument
                  << " is " << init
-                 << "; expected dense values, \"zeros\", \"ones\" or "
-                    "\"glorot\"\n";
+                 << "; expected dense values, \"zeros\", \"ones\", "
+                    "\"glorot\" or a side file {file = ...}\n";
     return failure();
   }
   return success();
@@ -1264,6 +1280,34 @@ static int runMain(int argc, char **argv) {
   for (unsigned k = 0; k < numState; ++k)
     if (failed(checkInit(signature.initAttrs[states[k].argument], states[k])))
       return 1;
+  // Side files are read (and checked against the module's CRC-32) before
+  // anything is allocated; a resumed run takes its state from the
+  // checkpoint and reads none.
+  if (!resumed) {
+    std::string directory = initDir;
+    if (directory.empty() && inputFile != "-")
+      directory = llvm::sys::path::parent_path(inputFile).str();
+    InitFileCache files;
+    for (unsigned k = 0; k < numState; ++k) {
+      Attribute &init = signature.initAttrs[states[k].argument];
+      auto file = dyn_cast_or_null<DictionaryAttr>(init);
+      if (!file)
+        continue;
+      llvm::Expected<DenseElementsAttr> values = [&] {
+        llvm::Expected<InitFileRef> ref = parseInitFileRef(file);
+        if (!ref)
+          return llvm::Expected<DenseElementsAttr>(ref.takeError());
+        return readInitFile(*ref, states[k].type, directory, files);
+      }();
+      if (!values) {
+        llvm::errs() << "qopt-run: qopt.init of state argument #"
+                     << states[k].argument << ": "
+                     << llvm::toString(values.takeError()) << "\n";
+        return 1;
+      }
+      init = *values;
+    }
+  }
 
   // State and data buffers, the state initialised (or resumed).
   std::mt19937 rng(static_cast<uint32_t>(seed));
