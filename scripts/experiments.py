@@ -10,6 +10,8 @@ Runs qopt-run over the examples and writes, under the output directory:
                                     ablation, the log T law
   plots/<task>.png                  master gradient norm vs iteration per M,
                                     mean over the seeds with a min-max band
+  modules/<task>.mlir               with --torch: the modules imported from
+                                    PyTorch (examples/torch/)
 The metric is the one the theorems bound: the gradient norm at the master
 weights, averaged over the run (qopt-run's probe, docs/Runner.md). Every
 point runs --seeds seeds (default 5); tables give mean +- standard
@@ -44,9 +46,20 @@ AVERAGE = re.compile(r"^average over \d+ probes: master_loss (\S+) "
 
 class Task:
     def __init__(self, name, example, optimizer, iterations, quick_iterations,
-                 classifier=False, extra=(), schedule=None, probe_every=1):
+                 classifier=False, extra=(), schedule=None, probe_every=1,
+                 torch_model=None, import_options=(), bits=None,
+                 roundings=None, ablation=True):
         self.name = name
+        # A module of examples/, or (torch_model set) the one
+        # qopt-import-torch generates from that PyTorch model file with
+        # --optimizer `optimizer` and `import_options`, under OUT/modules/.
         self.example = example
+        self.torch_model = torch_model
+        self.import_options = list(import_options)
+        # The sweep's mantissa widths and roundings (None: all of them).
+        self.bits = bits
+        self.roundings = roundings
+        self.ablation = ablation
         self.optimizer = optimizer
         self.full_iterations = iterations
         self.quick_iterations = quick_iterations
@@ -84,7 +97,50 @@ TASKS = [
     Task("mlp-muon", "examples/fashion-mlp-muon.mlir", "muon", 3000, 50,
          classifier=True, extra=["--eval-examples=2000"], probe_every=10),
 ]
+# Models imported from PyTorch (docs/PyTorch.md), as in the paper's revised
+# version: Adam (AdamW for the language model) beside Muon (on the 2-D
+# weights, Adam on the rest). Stochastic rounding, the sweep's corners; no
+# ablation; the importer's default hyper-parameters (Adam lr 1e-3, Muon
+# lr 0.02). --quick: 300 steps of the CNN (about 0.1 s a step on one core)
+# and 100 of the transformer (about 1.5 s a step).
+TORCH_BITS = [23, 7, 3, 1]
+TASKS += [
+    Task("cnn-adam", None, "adam", 3000, 300,
+         torch_model="examples/torch/fashion_cnn.py", probe_every=10,
+         bits=TORCH_BITS, roundings=["stochastic"], ablation=False),
+    Task("cnn-muon", None, "muon", 3000, 300,
+         torch_model="examples/torch/fashion_cnn.py", probe_every=10,
+         bits=TORCH_BITS, roundings=["stochastic"], ablation=False),
+    Task("gpt-adamw", None, "adamw", 2000, 100,
+         torch_model="examples/torch/char_gpt.py", probe_every=10,
+         bits=TORCH_BITS, roundings=["stochastic"], ablation=False),
+    Task("gpt-muon", None, "muon", 2000, 100,
+         torch_model="examples/torch/char_gpt.py", probe_every=10,
+         bits=TORCH_BITS, roundings=["stochastic"], ablation=False),
+]
 LAW_TASKS = ["rosenbrock2d-adam", "rosenbrock2d-muon"]
+
+
+def import_torch_model(args, task):
+    """Generates `task`'s module with qopt-import-torch (once per output
+    directory: a module already there is reused) and returns its path. Its
+    big parameters' initial values are in a side file beside it."""
+    directory = os.path.join(args.out, "modules")
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, task.name + ".mlir")
+    if os.path.exists(path):
+        return path
+    command = [os.path.join(args.build, "bin", "qopt-import-torch"),
+               os.path.join(args.root, task.torch_model),
+               f"--optimizer={task.optimizer}"] + task.import_options + \
+        ["-o", path + ".tmp", "--init-file",
+         os.path.join(directory, task.name + ".init.bin")]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"experiments: {' '.join(command)} failed:\n"
+                 f"{result.stderr}")
+    os.replace(path + ".tmp", path)
+    return path
 
 
 def summarise(path, stdout):
@@ -221,7 +277,9 @@ def sweep(runner, task, lines, results):
     lines.append(table_row(task, ["f32", "-"], base, base))
     curves = {"f32": base}
     for rounding in runner.args.roundings:
-        for bits in SWEEP_BITS:
+        if task.roundings and rounding not in task.roundings:
+            continue
+        for bits in runner.args.bits or task.bits or SWEEP_BITS:
             runs = runner.run(task, f"{rounding}-M{bits}",
                               [f"--man-bits={bits}", f"--rounding={rounding}"])
             lines.append(table_row(task, [rounding, str(bits)], runs, base))
@@ -365,6 +423,15 @@ def main():
                         "sweeps take hours; docs/Experiments.md)")
     parser.add_argument("--only", nargs="+", default=None,
                         help="run only these tasks (e.g. mlp-muon)")
+    parser.add_argument("--torch", action="store_true",
+                        help="also the models imported from PyTorch "
+                        "(cnn-adam, cnn-muon, gpt-adamw, gpt-muon; they need "
+                        "python3-torch, and the transformer takes about 1.5 "
+                        "s a step; --only names them one by one)")
+    parser.add_argument("--bits", type=int, nargs="+", default=None,
+                        help="the sweep's mantissa widths for every task "
+                        "(default: 23 10 7 3 2 1; 23 7 3 1 for the "
+                        "imported models)")
     parser.add_argument("--tolerance", type=float, default=1.25)
     parser.add_argument("--law-iterations", type=int, nargs="+", default=None)
     args = parser.parse_args()
@@ -401,11 +468,15 @@ def main():
     for task in TASKS:
         if args.only and task.name not in args.only:
             continue
+        if task.torch_model and not args.only and not args.torch:
+            continue
+        if task.torch_model:
+            task.example = import_torch_model(args, task)
         if not os.path.exists(os.path.join(root, task.example)):
             continue
         print(f"== {task.name} (T = {task.iterations})", flush=True)
         curves, base = sweep(runner, task, lines, results)
-        if not args.skip_ablation:
+        if not args.skip_ablation and task.ablation:
             ablation(runner, task, base, lines, results)
         png = plot(task, curves, args.out)
         if png:
