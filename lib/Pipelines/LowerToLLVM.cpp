@@ -125,10 +125,6 @@ void mlir::qopt::buildLoopsToLLVMPipeline(OpPassManager &pm,
   // loads and stores rather than staged through stack buffers.
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll().setTargetRank(1)));
-  // Without pattern rollback: the rollback bookkeeping made these
-  // conversions superlinear in the function size (scf-to-cf 7.2 s against
-  // 1.2 s on a 1000-tensor step; bench/README.md). Their patterns never
-  // fail after changing the IR, which is what rollback is for.
   // scf.parallel -> omp.parallel + omp.wsloop (static schedule), before
   // scf-to-cf lowers the loops. With numThreads == 0 the omp.parallel has no
   // num_threads clause: the runtime picks (OMP_NUM_THREADS, else all cores).
@@ -139,6 +135,12 @@ void mlir::qopt::buildLoopsToLLVMPipeline(OpPassManager &pm,
     // The alloca_scope it wraps each body in would stop scf-to-cf.
     pm.addNestedPass<func::FuncOp>(createQOptOpenMPThreadAllocasPass());
   }
+  // One block per top-level loop, so scf-to-cf's block splits stay cheap.
+  pm.addNestedPass<func::FuncOp>(createQOptSplitBlocksAtLoopsPass());
+  // Without pattern rollback: the rollback bookkeeping made these
+  // conversions superlinear in the function size (scf-to-cf 7.2 s against
+  // 1.2 s on a 1000-tensor step; bench/README.md). Their patterns never
+  // fail after changing the IR, which is what rollback is for.
   SCFToControlFlowPassOptions scfToCF;
   scfToCF.allowPatternRollback = false;
   pm.addPass(createSCFToControlFlowPass(scfToCF));

@@ -577,4 +577,46 @@ def QOptOpenMPThreadAllocasPass
   ];
 }
 
+def QOptSplitBlocksAtLoopsPass
+    : Pass<"qopt-split-blocks-at-loops", "::mlir::func::FuncOp"> {
+  let summary = "end a block after each top-level scf loop or branch, so "
+                "that --convert-scf-to-cf stays linear";
+  let description = [{
+    Runs just before `--convert-scf-to-cf`. That conversion splits the block
+    of each `scf.for`, `scf.while`, `scf.if` (every scf op with regions) at
+    the op and moves all the ops after it into a new block. A training step
+    with n tensors has O(n) loops in one block, so the conversion moves
+    O(n^2) ops in all (1.5 s of a 20 s compile at 1000 tensors of 256x256).
+
+    This pass splits the function's blocks right after each such op, walking
+    each block backwards so that each split moves only the ops up to the
+    next loop: O(n) in all. The new blocks are chained with `cf.br` and
+    merge again when the LLVM code is simplified. The semantics do not
+    change. Only the blocks of the function's body are split; the single
+    blocks of scf regions cannot be.
+
+    Example:
+
+    ```mlir
+    // Before
+    func.func @f(%m: memref<4xf32>, %x: f32) {
+      scf.for %i = %c0 to %c4 step %c1 { memref.store %x, %m[%i] : memref<4xf32> }
+      scf.for %i = %c0 to %c4 step %c1 { memref.store %x, %m[%i] : memref<4xf32> }
+      return
+    }
+    // After
+    func.func @f(%m: memref<4xf32>, %x: f32) {
+      scf.for %i = %c0 to %c4 step %c1 { memref.store %x, %m[%i] : memref<4xf32> }
+      cf.br ^bb1
+    ^bb1:
+      scf.for %i = %c0 to %c4 step %c1 { memref.store %x, %m[%i] : memref<4xf32> }
+      cf.br ^bb2
+    ^bb2:
+      return
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::cf::ControlFlowDialect"];
+}
+
 #endif // QOPT_PIPELINES_PASSES_TD
