@@ -176,6 +176,10 @@ def main():
                         help="calibrate: keep the files of examples already "
                              "calibrated in --out")
     args = parser.parse_args()
+    # Runs go --jobs at a time; each qopt-run on every core would only
+    # oversubscribe them (qopt-run --cpu-threads defaults to all cores).
+    if args.jobs > 1:
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
     args.out = args.out or os.path.join(args.build, "defaults")
     os.makedirs(args.out, exist_ok=True)
     if args.mode == "calibrate":

@@ -435,6 +435,10 @@ def main():
     parser.add_argument("--tolerance", type=float, default=1.25)
     parser.add_argument("--law-iterations", type=int, nargs="+", default=None)
     args = parser.parse_args()
+    # Runs go --jobs at a time; each qopt-run on every core would only
+    # oversubscribe them (qopt-run --cpu-threads defaults to all cores).
+    if args.jobs > 1:
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.seeds < 5:
         print("experiments: warning: fewer than 5 seeds per point",
               file=sys.stderr)
