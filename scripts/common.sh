@@ -11,7 +11,7 @@ LLVM_PREFIX=/usr/lib/llvm-22
 # Debian packages the build, the tests and the demo need.
 QOPT_PACKAGES=(cmake ninja-build python3 g++ clang-22 llvm-22-dev llvm-22-tools
   libmlir-22-dev mlir-22-tools libgtest-dev libopenblas-dev libomp-dev
-  zlib1g-dev dataset-fashion-mnist python3-torch fortunes)
+  zlib1g-dev dataset-fashion-mnist python3-torch fortunes mpich libmpich-dev)
 
 qopt_install_missing() {
   local missing=()

@@ -95,6 +95,19 @@ if os.path.exists("/dev/nvidia0") and ctypes.util.find_library("cuda"):
 if os.path.exists(os.path.join(config.qopt_lib_dir, "libqopt_cuda_runtime.so")):
     config.available_features.add("qopt-cuda-runtime")
 
+# MPI: data-parallel tests run the runner under `mpiexec -n N` when MPI's
+# launcher is installed and qopt's MPI runtime was built (MPICH: root may
+# run it, and more ranks than cores are fine). They are UNSUPPORTED
+# elsewhere.
+mpiexec = shutil.which("mpiexec")
+dp_runtime = os.path.join(config.qopt_lib_dir, "libqopt_dp_runtime.so")
+if mpiexec and os.path.exists(dp_runtime):
+    config.available_features.add("mpi")
+    config.substitutions.append(("%mpiexec", mpiexec))
+    config.substitutions.append(("%qopt_dp_runtime", dp_runtime))
+    # A run never waits forever on a lost rank (tests that time out set less).
+    config.environment["QOPT_DP_TIMEOUT"] = "120"
+
 # A sanitized build (-DQOPT_SANITIZE=...): every report stops the process
 # with SIGABRT, which `not` and a test's exit status count as a failure (a
 # sanitizer's own exit code 1 would pass `not`). Leaks are reported, with

@@ -26,6 +26,7 @@
 #include "TrainStep.h"
 
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
+#include "qopt/Dialect/QOpt/IR/Storage.h"
 #include "qopt/InitQOpt.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -52,13 +53,19 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
+#ifdef QOPT_HAVE_MPI
+#include "QOptDataParallel.h"
+#endif
+
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <fcntl.h>
 #include <numeric>
 #include <random>
 #include <sstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace mlir;
@@ -221,7 +228,31 @@ static cl::opt<int64_t> testKillDuringSave(
 static cl::opt<int64_t> testKillAtIteration(
     "test-kill-at-iteration", cl::init(0), cl::Hidden,
     cl::desc("Fault injection for the tests: SIGKILL once the CSV row of "
-             "iteration K is written and flushed"),
+             "iteration K is written and flushed (with --data-parallel: "
+             "rank --test-kill-rank, before the step of iteration K)"),
+    cl::cat(runCategory));
+static cl::opt<int64_t> testKillRank(
+    "test-kill-rank", cl::init(0), cl::Hidden,
+    cl::desc("With --data-parallel, the rank that --test-kill-at-iteration "
+             "kills"),
+    cl::cat(runCategory));
+static cl::opt<bool> testStopInstead(
+    "test-stop-instead", cl::init(false), cl::Hidden,
+    cl::desc("With --data-parallel, --test-kill-at-iteration stops the rank "
+             "(SIGSTOP: alive, silent) instead of killing it"),
+    cl::cat(runCategory));
+static cl::opt<std::string> dataParallel(
+    "data-parallel", cl::init(""),
+    cl::desc("Run data-parallel over the MPI ranks of mpirun -np N: allreduce "
+             "(each rank computes the gradient of its B/N shard of the batch, "
+             "the gradients are exchanged as G's codes and summed, every rank "
+             "updates; docs/DataParallel.md). master-worker is not "
+             "implemented yet"),
+    cl::cat(runCategory));
+static cl::opt<double> dpTimeout(
+    "dp-timeout", cl::init(300),
+    cl::desc("With --data-parallel, seconds an exchange may wait for the "
+             "other ranks before the run stops with an error"),
     cl::cat(runCategory));
 
 namespace {
@@ -234,6 +265,38 @@ LogicalResult validateOptions() {
   };
   if (iterations < 1) {
     refuse("iterations") << "must be at least 1, got " << iterations << "\n";
+    return failure();
+  }
+  if (!dataParallel.empty()) {
+    if (dataParallel == "master-worker") {
+      refuse("data-parallel") << "master-worker is not implemented yet (see "
+                                 "docs/DataParallel.md): use allreduce\n";
+      return failure();
+    }
+    if (dataParallel != "allreduce") {
+      refuse("data-parallel") << "must be allreduce or master-worker, got '"
+                              << dataParallel << "'\n";
+      return failure();
+    }
+    if (!(dpTimeout > 0) || !std::isfinite(dpTimeout)) {
+      refuse("dp-timeout") << "must be a positive number of seconds, got "
+                           << dpTimeout << "\n";
+      return failure();
+    }
+    // The probe's master evaluation would run on the rank's shard only.
+    if (probeEvery.getNumOccurrences() || errorBudget) {
+      refuse("data-parallel") << "does not support --probe-every and "
+                                 "--error-budget yet\n";
+      return failure();
+    }
+#ifndef QOPT_HAVE_MPI
+    refuse("data-parallel") << "needs MPI: this qopt-run was built without "
+                               "it (install mpich and libmpich-dev, then "
+                               "rebuild)\n";
+    return failure();
+#endif
+  } else if (dpTimeout.getNumOccurrences()) {
+    refuse("dp-timeout") << "needs --data-parallel\n";
     return failure();
   }
   if (manBits < 0 || manBits > 23) {
@@ -1029,6 +1092,32 @@ static int runMain(int argc, char **argv) {
   if (failed(components) || failed(checkOptionPipelines(*components)))
     return 1;
 
+  // Data parallelism: every rank runs this program on its shard of each
+  // batch; rank 0 writes the outputs.
+  bool dp = !dataParallel.empty();
+  int dpRank = 0, dpSize = 1;
+#ifdef QOPT_HAVE_MPI
+  if (dp) {
+    if (qopt_dp_init(nullptr, nullptr, dpTimeout) != 0) {
+      llvm::errs() << "qopt-run: cannot initialise MPI: " << qopt_dp_error()
+                   << "\n";
+      return 1;
+    }
+    dpRank = qopt_dp_rank();
+    dpSize = qopt_dp_size();
+    if (dpRank != 0) {
+      csvFile = "";
+      finalStateFile = "";
+      saveFile = "";
+      int null = ::open("/dev/null", O_WRONLY);
+      if (null >= 0) {
+        ::dup2(null, STDOUT_FILENO);
+        ::close(null);
+      }
+    }
+  }
+#endif
+
   // A checkpoint to resume from is checked before anything is compiled.
   std::unique_ptr<llvm::MemoryBuffer> checkpointBuffer;
   std::optional<Checkpoint> resumed;
@@ -1125,7 +1214,9 @@ static int runMain(int argc, char **argv) {
   }
   bool stochastic = rounding == "stochastic" && quantize != "none";
   addSeedAndStepArguments(step, stochastic, stochastic);
-  if (failed(addGradientNormResult(step)))
+  // With --data-parallel the norm is that of the summed gradient, added
+  // after the exchange.
+  if (!dp && failed(addGradientNormResult(step)))
     return 1;
   unsigned gradNormIndex = step.getNumResults() - 1;
 
@@ -1186,9 +1277,53 @@ static int runMain(int argc, char **argv) {
   // The evaluation at the master weights (and the error budget), compiled
   // into the step behind its qopt.probe argument.
   ProbeLayout probe;
-  if (failed(addMasterProbe(step, numWrittenState, errorBudget, probe)) ||
-      failed(verify(*module)))
+  // Data parallel: the batch sharded over the ranks and the exchange of the
+  // gradients (--qopt-data-parallel), instead of the probe (which would
+  // evaluate the master weights on the shard only).
+  int64_t dpPayload = 0, dpF32Payload = 0, dpGlobalBatch = 0;
+  if (dp) {
+    PassManager pm(module->getContext(), ModuleOp::getOperationName());
+    std::string pipeline =
+        "qopt-data-parallel{ranks=" + std::to_string(dpSize) +
+        " mode=" + dataParallel.getValue() + "}";
+    if (failed(parseOptionPipeline("data-parallel", pipeline, pm)))
+      return 1;
+    for (BlockArgument arg : step.getArguments())
+      if (step.getArgAttr(arg.getArgNumber(), "qopt.data"))
+        dpGlobalBatch = cast<RankedTensorType>(arg.getType()).getDimSize(0);
+    if (failed(pm.run(*module)) || failed(addGradientNormResult(step)) ||
+        failed(verify(*module)))
+      return 1;
+    gradNormIndex = step.getNumResults() - 1;
+    // What each rank contributes to the exchanges of one step.
+    step.walk([&](AllGatherSumOp op) {
+      int64_t elements = op.getInput().getType().getNumElements();
+      unsigned bytes =
+          op.getFormat() ? getStorageChoice(*op.getFormat()).bytes : 4;
+      dpPayload += elements * bytes;
+      dpF32Payload += elements * 4;
+      llvm::outs() << "# exchange: "
+                   << (op.getFormat() ? toString(*op.getFormat()) + " codes"
+                                      : std::string("f32 values"))
+                   << " of " << op.getInput().getType() << ", "
+                   << elements * bytes
+                   << " bytes per rank (f32: " << elements * 4 << ")\n";
+    });
+    llvm::outs() << "data-parallel: " << dpSize << " ranks, "
+                 << dataParallel.getValue() << ", global batch "
+                 << dpGlobalBatch << " (" << dpGlobalBatch / dpSize
+                 << " per rank); each rank sends " << dpPayload << " bytes to "
+                 << "each of the " << dpSize - 1
+                 << " others per step (f32: " << dpF32Payload << ", "
+                 << llvm::format("%.2fx", dpPayload ? double(dpF32Payload) /
+                                                          double(dpPayload)
+                                                    : 1.0)
+                 << " fewer)\n";
+  } else if (failed(
+                 addMasterProbe(step, numWrittenState, errorBudget, probe)) ||
+             failed(verify(*module))) {
     return 1;
+  }
 
   StepSignature signature, evalSignature;
   if (failed(analyzeStepFunction(step, /*isTrainStep=*/true, signature)) ||
@@ -1341,6 +1476,34 @@ static int runMain(int argc, char **argv) {
     if (signature.args[i] != ArgKind::State)
       needsData = true;
   }
+  // Data parallel: the global batch is drawn (identically on every rank,
+  // from the same seed) into these, and the rank's rows copied to its
+  // shard.
+  std::optional<MemRefDescriptor> globalImages, globalLabels, globalTokens;
+  llvm::scope_exit releaseGlobal([&] {
+    for (auto *global : {&globalImages, &globalLabels, &globalTokens})
+      if (*global)
+        (*global)->release();
+  });
+  if (dp && needsData) {
+    for (unsigned i = 0; i < signature.args.size(); ++i) {
+      if (signature.args[i] != ArgKind::Images &&
+          signature.args[i] != ArgKind::Labels &&
+          signature.args[i] != ArgKind::Tokens)
+        continue;
+      SmallVector<int64_t> shape(signature.argTypes[i].getShape());
+      shape[0] = dpGlobalBatch;
+      std::optional<MemRefDescriptor> buffer =
+          MemRefDescriptor::allocate(shape);
+      if (!buffer) {
+        llvm::errs() << "qopt-run: cannot allocate the global batch\n";
+        return 1;
+      }
+      (signature.args[i] == ArgKind::Images   ? globalImages
+       : signature.args[i] == ArgKind::Labels ? globalLabels
+                                              : globalTokens) = *buffer;
+    }
+  }
   for (unsigned k = 0; k < numState && !resumed; ++k) {
     unsigned i = states[k].argument;
     if (failed(initialise(args[i], states[k], k, signature.initAttrs[i], rng)))
@@ -1484,6 +1647,9 @@ static int runMain(int argc, char **argv) {
       makeOptimizingTransformer(3, 0, nullptr);
   engineOptions.transformer = transformer;
   // memrefCopy and friends, which lowered copies between buffers call.
+  // qopt_dp_all_gather, which the data-parallel exchange calls, comes
+  // from libqopt_dp_runtime.so, which this program links: the JIT resolves
+  // it in the process, so the step and the runner share one MPI state.
   SmallVector<StringRef> sharedLibs = {QOPT_C_RUNNER_UTILS};
   // The OpenMP runtime (__kmpc_fork_call, ...) that the parallel loops call.
   if (threads != 1)
@@ -1627,6 +1793,8 @@ static int runMain(int argc, char **argv) {
       for (StringRef column :
            {"_rel_max", "_rel_rms", "_unit", "_underflow", "_overflow"})
         csv->os() << ',' << c.shortName << column;
+    if (dp)
+      csv->os() << ",bytes_sent,f32_bytes";
     csv->os() << '\n';
   }
   // Averages over the probes (the theorems bound an average over t).
@@ -1645,11 +1813,14 @@ static int runMain(int argc, char **argv) {
   double accuracy = NAN;
   auto start = std::chrono::steady_clock::now();
   double lastReport = 0;
+  // Data parallel: this rank's exchange counters and time in the step.
+  int64_t dpBytes = 0, dpF32Bytes = 0, dpExchanges = 0;
+  double dpSeconds = 0, stepSeconds = 0;
   for (int64_t iteration = firstIteration; iteration <= iterations;
        ++iteration) {
     stepValue = iteration;
     bool probeNow =
-        (iteration - 1) % probeEvery == 0 || iteration == iterations;
+        !dp && ((iteration - 1) % probeEvery == 0 || iteration == iterations);
     probeValue = probeNow ? 1 : 0;
     MemRefDescriptor *images = nullptr, *labels = nullptr, *tokens = nullptr;
     std::vector<void *> packed;
@@ -1678,16 +1849,56 @@ static int runMain(int argc, char **argv) {
       }
       args[i].appendArgs(packed);
     }
-    if (images && labels)
+    // Data parallel: the global batch is drawn on every rank and the
+    // rank's contiguous block of rows copied to its shard.
+    auto copyShard = [&](const MemRefDescriptor &global,
+                         MemRefDescriptor &shard) {
+      int64_t elements = shard.numElements();
+      std::copy_n(global.data() + dpRank * elements, elements, shard.data());
+    };
+    if (images && labels && dp) {
+      feed.nextBatch(*globalImages, *globalLabels, rng);
+      copyShard(*globalImages, *images);
+      copyShard(*globalLabels, *labels);
+    } else if (images && labels) {
       feed.nextBatch(*images, *labels, rng);
-    if (tokens)
+    }
+    if (tokens && dp) {
+      feed.nextTokens(*globalTokens, rng);
+      copyShard(*globalTokens, *tokens);
+    } else if (tokens) {
       feed.nextTokens(*tokens, rng);
+    }
     packed.push_back(resultStorage.data());
+    // Fault injection: a rank dies (or hangs) mid-run.
+    if (dp && iteration == testKillAtIteration && dpRank == testKillRank)
+      ::raise(testStopInstead ? SIGSTOP : SIGKILL);
+    auto stepStart = std::chrono::steady_clock::now();
     if (llvm::Error error = (*engine)->invokePacked("train_step", packed)) {
       llvm::errs() << "qopt-run: @train_step failed: "
                    << llvm::toString(std::move(error)) << "\n";
       return 1;
     }
+    stepSeconds += std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - stepStart)
+                       .count();
+    int64_t stepBytes = 0, stepF32Bytes = 0;
+#ifdef QOPT_HAVE_MPI
+    if (dp) {
+      if (qopt_dp_failed()) {
+        llvm::errs() << "qopt-run: iteration " << iteration
+                     << ": the data-parallel exchange failed: "
+                     << qopt_dp_error() << "\n";
+        return 1;
+      }
+      int64_t bytes, f32Bytes;
+      qopt_dp_counters(&bytes, &f32Bytes, &dpExchanges, &dpSeconds);
+      stepBytes = bytes - dpBytes;
+      stepF32Bytes = f32Bytes - dpF32Bytes;
+      dpBytes = bytes;
+      dpF32Bytes = f32Bytes;
+    }
+#endif
     // The new state replaces the old.
     std::vector<MemRefDescriptor> fresh(numState);
     for (unsigned k = 0; k < numState; ++k)
@@ -1723,7 +1934,7 @@ static int runMain(int argc, char **argv) {
       }
     }
 
-    bool evalNow = evaluate && needsData &&
+    bool evalNow = evaluate && needsData && dpRank == 0 &&
                    ((evalEvery > 0 && iteration % evalEvery == 0) ||
                     iteration == iterations);
     if (evalNow) {
@@ -1767,10 +1978,12 @@ static int runMain(int argc, char **argv) {
             << llvm::format("%.0f", layout.readScalar(resultStorage.data(),
                                                       b.overflows));
       }
+      if (dp)
+        csv->os() << ',' << stepBytes << ',' << stepF32Bytes;
       csv->os() << '\n';
       if (failed(csv->check()))
         return 1;
-      if (iteration == testKillAtIteration) {
+      if (!dp && iteration == testKillAtIteration) {
         // Fault injection: the run dies after this row reached the file.
         csv->os().flush();
         ::raise(SIGKILL);
@@ -1816,9 +2029,35 @@ static int runMain(int argc, char **argv) {
                                gradNorm);
   if (!std::isnan(accuracy))
     llvm::outs() << llvm::format(" test_accuracy %.4f", accuracy);
-  llvm::outs() << llvm::format(" master_loss %.6g master_grad_norm %.6g",
-                               masterLoss, masterGradNorm);
+  if (!dp)
+    llvm::outs() << llvm::format(" master_loss %.6g master_grad_norm %.6g",
+                                 masterLoss, masterGradNorm);
   llvm::outs() << "\n";
+#ifdef QOPT_HAVE_MPI
+  if (dp) {
+    // Every rank's counters, reported by rank 0.
+    std::vector<double> mine = {double(dpBytes), double(dpF32Bytes),
+                                double(dpExchanges), dpSeconds, stepSeconds};
+    std::vector<double> all(mine.size() * dpSize);
+    if (qopt_dp_gather_doubles(mine.data(), int64_t(mine.size()), all.data()) !=
+        0) {
+      llvm::errs() << "qopt-run: the data-parallel report failed: "
+                   << qopt_dp_error() << "\n";
+      return 1;
+    }
+    for (int r = 0; r < dpSize; ++r) {
+      const double *c = &all[r * mine.size()];
+      llvm::outs() << llvm::format(
+          "data-parallel rank %d: sent %.0f bytes in %.0f exchanges (f32: "
+          "%.0f bytes), %.3f s exchanging of %.3f s in the step (%.1f%%), "
+          "%.1f MB/s\n",
+          r, c[0], c[2], c[1], c[3], c[4], c[4] > 0 ? 100 * c[3] / c[4] : 0.0,
+          c[3] > 0 ? c[0] / c[3] / 1e6 : 0.0);
+    }
+    llvm::outs().flush();
+    qopt_dp_finalize();
+  }
+#endif
   for (unsigned c = 0; c < probe.budget.size(); ++c)
     llvm::outs() << llvm::format(
         "error budget %s: max relative error %.4g (2^-M = %.4g), "

@@ -36,9 +36,16 @@ def ConvertQOptToLinalgPass : Pass<"convert-qopt-to-linalg"> {
     loop; quantization of w, g and the buffer is absorbed into the
     elementwise loops.
 
+    `qopt.all_gather_sum` (the exchange of a data-parallel step) becomes
+    `qopt.encode` of its input, a call of `qopt_dp_all_gather` (qopt's MPI
+    runtime, declared in the module) on the addresses of the codes and of
+    a `ranks` x shape buffer, and a `linalg.generic` that decodes and sums
+    the codes in rank order (docs/DataParallel.md).
+
     Precondition: qopt ops on ranked f32 tensors (static or dynamic shapes;
-    Muon needs static shapes and says so). Afterwards: no qopt op remains;
-    the IR uses linalg, tensor, arith, math and scf, ready for
+    Muon and the exchange need static shapes and say so). Afterwards: no
+    qopt op remains; the IR uses linalg, tensor, arith, math and scf (and,
+    for the exchange, func, memref and bufferization), ready for
     bufferization.
 
     Example:

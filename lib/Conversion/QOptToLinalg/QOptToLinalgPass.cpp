@@ -10,9 +10,14 @@
 #include "qopt/Conversion/QOptToLinalg/OptimizerToLinalg.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
+#include "qopt/Conversion/QOptToLinalg/QOptToLinalg.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -31,6 +36,7 @@ void mlir::qopt::populateQOptToLinalgConversionPatterns(
     RewritePatternSet &patterns) {
   populateQuantizeToLinalgPatterns(patterns);
   populateStorageToLinalgPatterns(patterns);
+  populateExchangeToLinalgPatterns(patterns);
   populateAdamToLinalgPatterns(patterns);
   populateMuonToLinalgPatterns(patterns);
 }
@@ -43,6 +49,9 @@ struct ConvertQOptToLinalgPass
     // The optimizer lowerings also emit math (sqrt, powf) and scf (the
     // Newton-Schulz loop).
     registry.insert<math::MathDialect, scf::SCFDialect>();
+    // The data-parallel exchange calls the runtime on buffers.
+    registry.insert<bufferization::BufferizationDialect, func::FuncDialect,
+                    memref::MemRefDialect>();
   }
 
   void runOnOperation() override {
@@ -55,7 +64,7 @@ struct ConvertQOptToLinalgPass
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, scf::SCFDialect,
                            tensor::TensorDialect>();
-    target.addIllegalOp<AdamUpdateOp, MuonUpdateOp>();
+    target.addIllegalOp<AdamUpdateOp, MuonUpdateOp, AllGatherSumOp>();
     // A quantize absorbed into an optimizer update's loop is left for that
     // update's pattern, which erases it; every other one is lowered alone.
     target.addDynamicallyLegalOp<QuantizeOp, EncodeOp, DecodeOp>(

@@ -461,3 +461,27 @@ func.func @muon_weight_decay_attribute_and_operand(%w: tensor<4x4xf32>, %wd: f32
   %a:2 = qopt.muon_update %w, %w, %w weight_decay(%wd) {lr = 2.0e-2 : f32, weight_decay = 0.1 : f32} : tensor<4x4xf32>
   return
 }
+
+// -----
+
+func.func @all_gather_sum_no_ranks(%g: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'qopt.all_gather_sum' op needs at least one rank, got 0}}
+  %0 = qopt.all_gather_sum %g ranks 0 : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @all_gather_sum_dynamic(%g: tensor<?xf32>) -> tensor<?xf32> {
+  // expected-error @+1 {{'qopt.all_gather_sum' op needs a static shape (the bytes exchanged are fixed at compile time), got 'tensor<?xf32>'}}
+  %0 = qopt.all_gather_sum %g ranks 2 : tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @all_gather_sum_overflow(%g: tensor<4611686018427387904xf32>) -> tensor<4611686018427387904xf32> {
+  // expected-error @+1 {{'qopt.all_gather_sum' op exchanges too many bytes: 4 ranks of 'tensor<4611686018427387904xf32>' overflow}}
+  %0 = qopt.all_gather_sum %g ranks 4 : tensor<4611686018427387904xf32>
+  return %0 : tensor<4611686018427387904xf32>
+}

@@ -161,3 +161,12 @@ func.func @encode_decode_native_f8_and_f16(%x: tensor<?xf32>) -> (tensor<?xf8E5M
   %4 = qopt.decode %c as <e5m0> : tensor<?xi8> to tensor<?xf32>
   return %0, %1, %2, %3, %4 : tensor<?xf8E5M2>, tensor<?xf8E4M3>, tensor<?xf8E3M4>, tensor<?xf16>, tensor<?xf32>
 }
+
+// CHECK-LABEL: func.func @all_gather_sum
+// CHECK: qopt.all_gather_sum %{{.*}} as <fp8_e5m2> ranks 4 : tensor<8x3xf32>
+// CHECK: qopt.all_gather_sum %{{.*}} ranks 1 : tensor<f32>
+func.func @all_gather_sum(%g: tensor<8x3xf32>, %l: tensor<f32>) -> (tensor<8x3xf32>, tensor<f32>) {
+  %0 = qopt.all_gather_sum %g as <fp8_e5m2> ranks 4 : tensor<8x3xf32>
+  %1 = qopt.all_gather_sum %l ranks 1 : tensor<f32>
+  return %0, %1 : tensor<8x3xf32>, tensor<f32>
+}

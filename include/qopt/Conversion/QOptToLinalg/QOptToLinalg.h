@@ -21,6 +21,9 @@ void populateQuantizeToLinalgPatterns(RewritePatternSet &patterns);
 /// linalg.generic.
 void populateStorageToLinalgPatterns(RewritePatternSet &patterns);
 
+/// qopt.all_gather_sum to a call of qopt's MPI runtime and a linalg sum.
+void populateExchangeToLinalgPatterns(RewritePatternSet &patterns);
+
 /// Adds every qopt-to-linalg pattern (all op families).
 void populateQOptToLinalgConversionPatterns(RewritePatternSet &patterns);
 

@@ -12,6 +12,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 #include <cmath>
 #include <cstdio>
@@ -140,6 +141,35 @@ LogicalResult EncodeOp::verify() {
 
 LogicalResult DecodeOp::verify() {
   return verifyContainer(getOperation(), getFormat(), getInput().getType());
+}
+
+//===----------------------------------------------------------------------===//
+// AllGatherSumOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AllGatherSumOp::verify() {
+  int64_t ranks = getRanks();
+  if (ranks < 1)
+    return emitOpError() << "needs at least one rank, got " << ranks;
+  RankedTensorType type = getInput().getType();
+  if (!type.hasStaticShape())
+    return emitOpError() << "needs a static shape (the bytes exchanged are "
+                            "fixed at compile time), got "
+                         << type;
+  // The gathered buffer holds every rank's codes: its size must fit.
+  unsigned bytes = getFormat() ? getStorageChoice(*getFormat()).bytes : 4;
+  int64_t total = ranks;
+  for (int64_t size : type.getShape()) {
+    std::optional<int64_t> product = llvm::checkedMul(total, size);
+    if (!product)
+      return emitOpError() << "exchanges too many bytes: " << ranks
+                           << " ranks of " << type << " overflow";
+    total = *product;
+  }
+  if (!llvm::checkedMul(total, int64_t(bytes)))
+    return emitOpError() << "exchanges too many bytes: " << ranks
+                         << " ranks of " << type << " overflow";
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -193,6 +193,62 @@ def QOpt_DecodeOp : QOpt_Op<"decode", [Pure, SameOperandsAndResultShape]> {
 }
 
 //===----------------------------------------------------------------------===//
+// AllGatherSumOp
+//===----------------------------------------------------------------------===//
+
+def QOpt_AllGatherSumOp : QOpt_Op<"all_gather_sum", [
+    AllTypesMatch<["input", "result"]>,
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "sum a tensor over the ranks of a data-parallel run, "
+                "exchanged as the codes of a float format";
+  let description = [{
+    The `qopt.all_gather_sum` operation is the exchange of a data-parallel
+    training step (`--qopt-data-parallel`, docs/DataParallel.md). Each of
+    the `ranks` processes (the MPI ranks of `MPI_COMM_WORLD`, which must
+    number exactly `ranks` at run time) contributes its `input`; every
+    process gets the same `result`:
+
+    ```
+    result = (((-0.0 + x_0) + x_1) + ...) + x_(ranks-1)
+    ```
+
+    element by element in f32, where x_r is rank r's input rounded to
+    `format` (nearest-even; an input that a `qopt.quantize` already rounded
+    to `format` is exact). Without `format` the inputs travel as f32. The
+    sum runs in rank order on every rank, so all ranks compute the same
+    result bit for bit, and a run is reproducible for a given number of
+    ranks; with one rank the result is the input (rounded to `format`).
+
+    What crosses the network is each rank's input as the codes of
+    `format` in the smallest container that holds the format exactly (see
+    `qopt.encode`: 1 byte per element for fp8 formats, 2 for bf16): an
+    all-gather of codes, decoded and summed locally, because MPI's built-in
+    reductions cannot add codes. The op has side effects (it communicates):
+    every rank must execute the same exchanges in the same order.
+
+    The CPU lowering (`--convert-qopt-to-linalg`) encodes the input, calls
+    `qopt_dp_all_gather` of qopt's MPI runtime (`libqopt_dp_runtime.so`)
+    and sums the decoded codes with a `linalg.generic` whose outer loop runs
+    over the ranks.
+
+    Example:
+
+    ```mlir
+    %sum = qopt.all_gather_sum %g as <fp8_e5m2> ranks 4 : tensor<784x128xf32>
+    %loss = qopt.all_gather_sum %l ranks 4 : tensor<f32>
+    ```
+  }];
+  let arguments = (ins QOpt_F32Tensor:$input,
+                       OptionalAttr<QOpt_FloatFormatAttr>:$format,
+                       I64Attr:$ranks);
+  let results = (outs QOpt_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input (`as` $format^)? `ranks` $ranks attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // AdamUpdateOp
 //===----------------------------------------------------------------------===//
 

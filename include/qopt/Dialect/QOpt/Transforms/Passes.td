@@ -533,4 +533,89 @@ def AssignStreamsPass : Pass<"qopt-assign-streams", "::mlir::ModuleOp"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// DataParallelPass
+//===----------------------------------------------------------------------===//
+
+def DataParallelPass : Pass<"qopt-data-parallel", "::mlir::ModuleOp"> {
+  let summary = "shard a training step's batch over MPI ranks and exchange "
+                "the quantized gradients";
+  let description = [{
+    Turns the training step `function` (default `@train_step`) into the
+    step of one rank of a data-parallel run over `ranks` processes
+    (docs/DataParallel.md):
+
+    1. **Sharding.** The arguments marked `qopt.data` (the batch, dimension
+       0 of global size B) shrink to B / ranks rows, and so does every
+       tensor that carries the batch dimension: the pass propagates it
+       through the indexing maps of `linalg` ops (a loop indexing a batch
+       dimension of one operand is a batch loop, and every operand or
+       result dimension it indexes is a batch dimension), `tensor.empty`,
+       elementwise ops (`qopt.quantize`, `arith`/`math` on tensors) and
+       splat constants. Calls from the step are inlined first. Each rank
+       computes, on its shard, the same sums over examples as before; a
+       loss that divides by a constant global B therefore gives the
+       rank's share of the global mean, and the shares add up to it.
+    2. **Exchange at the G boundary.** The gradient operand of every
+       `qopt.adam_update` / `qopt.muon_update` becomes the
+       `qopt.all_gather_sum` of the ranks' gradients, in the format of
+       the `qopt.quantize ... component <grad>` that produced it (its
+       packed codes travel; f32 when the gradient is not quantized).
+    3. **The scalar results** of the step (f32: the loss) are summed over
+       the ranks in f32, so every rank returns the global loss.
+
+    Errors, on the operation concerned, instead of a silently wrong
+    step: no `qopt.data` argument; a batch not divisible by `ranks`;
+    batch dimensions that disagree or a batch whose size differs between
+    arguments; a dimension the batch would reach whose size is not B; a
+    non-data argument or a returned tensor along the batch; a `linalg` op
+    whose indexing map mixes a batch loop into an expression or that reads
+    a batch loop's `linalg.index`; any other op on a batch tensor
+    (`tensor.dim`, `tensor.extract`, reshapes, calls left after inlining).
+    `mode=master-worker` is not implemented yet and is refused.
+
+    Example (`ranks=2`, batch 4, gradient at fp8_e5m2):
+
+    ```mlir
+    // Before:
+    func.func @train_step(%w: tensor<3xf32>,
+        %x: tensor<4x3xf32> {qopt.data = "images"}, ...) -> (..., f32) {
+      %e = tensor.empty() : tensor<4x3xf32>
+      %p = linalg.generic ... ins(%x, %w : tensor<4x3xf32>, tensor<3xf32>)
+                              outs(%e : tensor<4x3xf32>) ...
+      %g = ... // reduces %p over the batch into tensor<3xf32>
+      %gq = qopt.quantize %g to <fp8_e5m2> component <grad> : tensor<3xf32>
+      %w1, %m1, %v1 = qopt.adam_update %w, %gq, %m, %v, %t {lr = 1.0e-3 : f32}
+          : tensor<3xf32>
+      ...
+    }
+    // After:
+    func.func @train_step(%w: tensor<3xf32>,
+        %x: tensor<2x3xf32> {qopt.data = "images"}, ...) -> (..., f32) {
+      %e = tensor.empty() : tensor<2x3xf32>
+      ...
+      %gq = qopt.quantize %g to <fp8_e5m2> component <grad> : tensor<3xf32>
+      %gs = qopt.all_gather_sum %gq as <fp8_e5m2> ranks 2 : tensor<3xf32>
+      %w1, %m1, %v1 = qopt.adam_update %w, %gs, %m, %v, %t {lr = 1.0e-3 : f32}
+          : tensor<3xf32>
+      ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"ranks", "ranks", "int64_t", /*default=*/"1",
+           "Number of MPI ranks the step is compiled for (mpirun -np)">,
+    Option<"mode", "mode", "std::string", /*default=*/"\"allreduce\"",
+           "allreduce (every rank applies the update to the summed "
+           "gradient); master-worker is not implemented yet">,
+    Option<"function", "function", "std::string",
+           /*default=*/"\"train_step\"",
+           "Name of the training-step function">,
+  ];
+  let dependentDialects = [
+    "::mlir::qopt::QOptDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD
