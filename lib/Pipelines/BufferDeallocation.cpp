@@ -16,6 +16,7 @@
 #include "qopt/Pipelines/Passes.h"
 
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Pass/PassManager.h"
@@ -137,6 +138,15 @@ static void applyPlan(func::FuncOp func, const StraightLinePlan &plan) {
   Block &block = func.getBody().front();
   OpBuilder builder(func.getContext());
   for (memref::AllocOp alloc : plan.freed) {
+    // A buffer whose address is taken as an integer (the data-parallel
+    // exchange passes addresses to its runtime call) may be used by any
+    // later op through that integer: it lives until the return.
+    if (llvm::any_of(alloc->getUsers(),
+                     llvm::IsaPred<memref::ExtractAlignedPointerAsIndexOp>)) {
+      builder.setInsertionPoint(block.getTerminator());
+      memref::DeallocOp::create(builder, alloc.getLoc(), alloc.getResult());
+      continue;
+    }
     // After the op of the block that uses the buffer last.
     Operation *last = alloc;
     for (Operation *user : alloc->getUsers()) {

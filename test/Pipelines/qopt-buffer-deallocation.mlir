@@ -107,3 +107,36 @@ func.func @branches(%c: i1, %x: f32, %out: memref<4xf32>) {
   memref.copy %t, %out : memref<4xf32> to memref<4xf32>
   return
 }
+
+// -----
+
+/// A buffer whose address escapes as an integer (the data-parallel
+/// exchange hands addresses to its runtime) is freed before the return,
+/// not after the op that takes the address: the call uses it later.
+
+// CHECK-LABEL: func.func @address_taken
+// CHECK: %[[S:.*]] = memref.alloc() : memref<4xf32>
+// CHECK: %[[R:.*]] = memref.alloc() : memref<2x4xf32>
+// CHECK: memref.extract_aligned_pointer_as_index %[[S]]
+// CHECK: memref.extract_aligned_pointer_as_index %[[R]]
+// CHECK-NOT: memref.dealloc
+// CHECK: call @exchange
+// CHECK: memref.load %[[R]]
+// CHECK-NEXT: memref.dealloc %[[S]]
+// CHECK-NEXT: memref.dealloc %[[R]]
+// CHECK-NEXT: return
+func.func private @exchange(i64, i64)
+func.func @address_taken(%x: f32) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %s = memref.alloc() : memref<4xf32>
+  %r = memref.alloc() : memref<2x4xf32>
+  memref.store %x, %s[%c0] : memref<4xf32>
+  %ps = memref.extract_aligned_pointer_as_index %s : memref<4xf32> -> index
+  %pr = memref.extract_aligned_pointer_as_index %r : memref<2x4xf32> -> index
+  %is = arith.index_cast %ps : index to i64
+  %ir = arith.index_cast %pr : index to i64
+  call @exchange(%is, %ir) : (i64, i64) -> ()
+  %y = memref.load %r[%c1, %c0] : memref<2x4xf32>
+  return %y : f32
+}

@@ -377,7 +377,10 @@ def QOptBufferDeallocationPass
     such a function this pass
 
     * frees every allocation that is not returned right after the op of the
-      block that uses it last (a use inside a loop counts at the loop);
+      block that uses it last (a use inside a loop counts at the loop), or
+      right before the `return` when its address escapes as an integer
+      (`memref.extract_aligned_pointer_as_index`: a runtime call may use
+      the address later, as the data-parallel exchange does);
     * returns a fresh copy (`memref.alloc` + `memref.copy`) of a returned
       function argument or of a buffer already returned by an earlier
       operand, since the caller owns and frees every returned buffer (the
