@@ -23,7 +23,7 @@ import torch
 
 from .emit import UnsupportedOp
 from .ops import lowering
-from .sequence import _mean
+from .sequence import _normalize, _normalize_backward, _normalized_input
 
 aten = torch.ops.aten
 
@@ -53,13 +53,7 @@ def _batch_norm(e, node, args):
         raise UnsupportedOp("batch norm in evaluation mode (the importer "
                             "traces training steps: call model.train())")
     dims, count = _channel_dims(x)
-    mean = _mean(e, x, dims, count)
-    centred = e.elementwise(x.shape, [x, mean], lambda s, a, m: s.sub(a, m))
-    var = _mean(e, e.elementwise(x.shape, [centred],
-                                 lambda s, c: s.mul(c, c)), dims, count)
-    rstd = e.elementwise(var.shape, [var, float(eps)], lambda s, v, ep: s.div(
-        s.const(1.0), s.sqrt(s.add(v, ep))))
-    y = e.elementwise(x.shape, [centred, rstd], lambda s, c, r: s.mul(c, r))
+    y, mean, rstd = _normalize(e, x, dims, count, eps)
     if weight is not None:
         y = e.elementwise(x.shape, [y, _per_channel(e, weight, x)],
                           lambda s, a, w: s.mul(a, w))
@@ -77,21 +71,13 @@ def _batch_norm_backward(e, node, args):
         raise UnsupportedOp("batch norm in evaluation mode")
     dims, count = _channel_dims(x)
     mean, rstd = _per_channel(e, mean, x), _per_channel(e, rstd, x)
-    xhat = e.elementwise(x.shape, [x, mean, rstd],
-                         lambda s, a, m, r: s.mul(s.sub(a, m), r))
+    xhat = _normalized_input(e, x, mean, rstd)
     results = [None, None, None]
     if mask[0]:
         dxhat = grad if weight is None else e.elementwise(
             x.shape, [grad, _per_channel(e, weight, x)],
             lambda s, g, w: s.mul(g, w))
-        mean_d = _mean(e, dxhat, dims, count)
-        mean_dx = _mean(e, e.elementwise(
-            x.shape, [dxhat, xhat], lambda s, d, h: s.mul(d, h)), dims, count)
-        # rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
-        results[0] = e.elementwise(
-            x.shape, [rstd, dxhat, mean_d, xhat, mean_dx],
-            lambda s, r, d, md, h, mdh: s.mul(r, s.sub(s.sub(d, md),
-                                                       s.mul(h, mdh))))
+        results[0] = _normalize_backward(e, xhat, rstd, dxhat, dims, count)
     if mask[1] and weight is not None:
         results[1] = e.reduce(e.elementwise(
             x.shape, [grad, xhat], lambda s, g, h: s.mul(g, h)), dims, False)

@@ -77,18 +77,43 @@ def _mean(e, x, dims, count):
                          lambda s, t, n: s.div(t, n))
 
 
-@lowering(aten.native_layer_norm.default)
-def _layer_norm(e, node, args):
-    x, shape, weight, bias, eps = args
-    dims, count = _norm_dims(x, shape)
+def _normalize(e, x, dims, count, eps):
+    """(x - mean) * rstd over `dims`, with rstd = 1 / sqrt(var + eps) of the
+    biased variance, as PyTorch's layer and batch norms compute it. Returns
+    (normalized x, mean, rstd); mean and rstd keep `dims` as size 1."""
     mean = _mean(e, x, dims, count)
     centred = e.elementwise(x.shape, [x, mean], lambda s, a, m: s.sub(a, m))
     var = _mean(e, e.elementwise(x.shape, [centred],
                                  lambda s, c: s.mul(c, c)), dims, count)
-    # PyTorch: rstd = 1 / sqrt(var + eps) (the biased variance).
     rstd = e.elementwise(var.shape, [var, float(eps)], lambda s, v, ep: s.div(
         s.const(1.0), s.sqrt(s.add(v, ep))))
     y = e.elementwise(x.shape, [centred, rstd], lambda s, c, r: s.mul(c, r))
+    return y, mean, rstd
+
+
+def _normalized_input(e, x, mean, rstd):
+    """xhat = (x - mean) * rstd from the saved statistics."""
+    return e.elementwise(x.shape, [x, mean, rstd],
+                         lambda s, a, m, r: s.mul(s.sub(a, m), r))
+
+
+def _normalize_backward(e, xhat, rstd, dxhat, dims, count):
+    """The gradient through _normalize, given the gradient dxhat at its
+    output: rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))."""
+    mean_d = _mean(e, dxhat, dims, count)
+    mean_dx = _mean(e, e.elementwise(
+        xhat.shape, [dxhat, xhat], lambda s, d, h: s.mul(d, h)), dims, count)
+    return e.elementwise(
+        xhat.shape, [rstd, dxhat, mean_d, xhat, mean_dx],
+        lambda s, r, d, md, h, mdh: s.mul(r, s.sub(s.sub(d, md),
+                                                   s.mul(h, mdh))))
+
+
+@lowering(aten.native_layer_norm.default)
+def _layer_norm(e, node, args):
+    x, shape, weight, bias, eps = args
+    dims, count = _norm_dims(x, shape)
+    y, mean, rstd = _normalize(e, x, dims, count, eps)
     if weight is not None:
         y = e.elementwise(x.shape, [y, weight], lambda s, a, w: s.mul(a, w))
     if bias is not None:
@@ -101,20 +126,12 @@ def _layer_norm_backward(e, node, args):
     grad, x, shape, mean, rstd, weight, bias, mask = args
     dims, count = _norm_dims(x, shape)
     batch_dims = list(range(len(x.shape) - len(dims)))
-    xhat = e.elementwise(x.shape, [x, mean, rstd],
-                         lambda s, a, m, r: s.mul(s.sub(a, m), r))
+    xhat = _normalized_input(e, x, mean, rstd)
     results = [None, None, None]
     if mask[0]:
         dxhat = grad if weight is None else e.elementwise(
             x.shape, [grad, weight], lambda s, g, w: s.mul(g, w))
-        mean_d = _mean(e, dxhat, dims, count)
-        mean_dx = _mean(e, e.elementwise(
-            x.shape, [dxhat, xhat], lambda s, d, h: s.mul(d, h)), dims, count)
-        # rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
-        results[0] = e.elementwise(
-            x.shape, [rstd, dxhat, mean_d, xhat, mean_dx],
-            lambda s, r, d, md, h, mdh: s.mul(r, s.sub(s.sub(d, md),
-                                                       s.mul(h, mdh))))
+        results[0] = _normalize_backward(e, xhat, rstd, dxhat, dims, count)
     if mask[1] and weight is not None:
         results[1] = e.reduce(e.elementwise(
             x.shape, [grad, xhat], lambda s, g, h: s.mul(g, h)),
