@@ -34,8 +34,7 @@ inline constexpr llvm::StringLiteral kParallelRowsAttr = "qopt.parallel_rows";
 /// Unit attribute on a memref.alloca that each iteration of a
 /// kParallelRowsAttr loop overwrites before reading (A's packed block):
 /// --qopt-parallelize-loops gives each iteration (thread) its own.
-inline constexpr llvm::StringLiteral kThreadPrivateAttr =
-    "qopt.thread_private";
+inline constexpr llvm::StringLiteral kThreadPrivateAttr = "qopt.thread_private";
 
 } // namespace qopt
 } // namespace mlir
