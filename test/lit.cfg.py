@@ -124,6 +124,10 @@ if config.qopt_sanitize:
         "handle_abort=0"])
     config.environment["UBSAN_OPTIONS"] = ":".join([
         "print_stacktrace=1", "halt_on_error=1", "abort_on_error=1"])
+    # qopt-run links MPICH, whose UCX (libucm) patches mmap by rewriting
+    # its code when the library loads: under ASan's interceptors that jumps
+    # into data (SEGV before main). Keep UCX's memory hooks off.
+    config.environment["UCX_MEM_MMAP_HOOK_MODE"] = "none"
     # An uninstrumented host (the stock mlir-opt) loads the instrumented
     # plugin with the shared ASan runtime (which has UBSan's handlers too)
     # preloaded.
