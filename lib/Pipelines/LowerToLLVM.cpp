@@ -90,7 +90,12 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   // One tensor.empty per use first: CSE merges them, and one shared by n
   // ops makes bufferization's analysis quadratic in n.
   pm.addNestedPass<func::FuncOp>(createQOptSplitEmptyTensorsPass());
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  // Per function, not on the module: the module form analyzes function
+  // boundaries, comparing every tensor result with every tensor argument
+  // (quadratic in a step's state tensors), and the destinations it finds
+  // (materialize_in_destination, subset insertions) are inside a body.
+  pm.addNestedPass<func::FuncOp>(
+      bufferization::createEmptyTensorEliminationPass());
   pm.addNestedPass<func::FuncOp>(createQOptReuseDeadInputsPass());
   pm.addPass(createQOptBufferizePass());
   // Straight-line functions (a training step) are freed in linear time;
