@@ -16,6 +16,7 @@
 #include "qopt/Pipelines/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir {
@@ -134,13 +135,148 @@ struct NormalizeMatmul : OpInterfaceRewritePattern<linalg::LinalgOp> {
   }
 };
 
+/// The operand roles a loop dimension of a contraction can have: it indexes
+/// the output and one input (a row or column of the product) or both inputs
+/// (the reduction).
+enum DimRole : unsigned { kInLhs = 1, kInRhs = 2, kInOut = 4 };
+
+/// The two role groups of `map`'s results: the results must be all the
+/// dims of one role, then all the dims of another, each group in increasing
+/// loop order (so collapsing the operand linearises each group in the
+/// order the loops visit it, and the reduction order is kept). Returns the
+/// first group's role and its length.
+static std::optional<std::pair<unsigned, unsigned>>
+twoGroups(AffineMap map, ArrayRef<unsigned> roles) {
+  unsigned rank = map.getNumResults();
+  if (rank < 2)
+    return std::nullopt;
+  unsigned first = roles[map.getDimPosition(0)];
+  unsigned split = 1;
+  while (split < rank && roles[map.getDimPosition(split)] == first)
+    ++split;
+  if (split == rank)
+    return std::nullopt;
+  unsigned second = roles[map.getDimPosition(split)];
+  for (unsigned i = 1; i < rank; ++i) {
+    unsigned dim = map.getDimPosition(i), prev = map.getDimPosition(i - 1);
+    bool sameGroup = (i < split) == (i - 1 < split);
+    if ((i >= split && roles[dim] != second) || (sameGroup && dim < prev))
+      return std::nullopt;
+  }
+  return std::pair(first, split);
+}
+
+/// Rewrites a static f32 contraction with more than three loops whose
+/// dimensions split into row, column and reduction groups (no batch
+/// dimension), such as `y[b, t, n] += x[b, t, c] * w[n, c]` or
+/// `dw[n, c] += dy[b, t, n] * x[b, t, c]`, into `linalg.matmul` on the
+/// operands collapsed to matrices (`tensor.collapse_shape`), transposed
+/// where their groups come in the other order, with the product expanded
+/// back (`tensor.expand_shape`). The collapses are views: no data moves.
+struct CollapseContraction : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
+        op.getNumDpsInits() != 1 || op.getNumLoops() <= 3)
+      return rewriter.notifyMatchFailure(op, "not a contraction of > 3 loops");
+    for (Type type : op->getOperandTypes()) {
+      auto tensor = dyn_cast<RankedTensorType>(type);
+      if (!tensor || !tensor.getElementType().isF32() ||
+          !tensor.hasStaticShape())
+        return rewriter.notifyMatchFailure(op, "operand not a static f32");
+    }
+    if (!isMulAddBody(*op.getBlock()))
+      return rewriter.notifyMatchFailure(op, "body is not out + a * b");
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    SmallVector<unsigned> roles(op.getNumLoops(), 0);
+    for (auto [index, map] : llvm::enumerate(maps)) {
+      if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
+        return rewriter.notifyMatchFailure(op, "map is not a projection");
+      for (unsigned i = 0, e = map.getNumResults(); i < e; ++i)
+        roles[map.getDimPosition(i)] |= 1u << index;
+    }
+    auto iterators = op.getIteratorTypesArray();
+    for (auto [dim, role] : llvm::enumerate(roles)) {
+      bool reduction = iterators[dim] == utils::IteratorType::reduction;
+      bool ok = role == (kInLhs | kInRhs) ? reduction
+                                          : (role == (kInLhs | kInOut) ||
+                                             role == (kInRhs | kInOut)) &&
+                                                !reduction;
+      if (!ok)
+        return rewriter.notifyMatchFailure(op, "batch or unused dimension");
+    }
+    auto lhsGroups = twoGroups(maps[0], roles);
+    auto rhsGroups = twoGroups(maps[1], roles);
+    auto outGroups = twoGroups(maps[2], roles);
+    if (!lhsGroups || !rhsGroups || !outGroups)
+      return rewriter.notifyMatchFailure(op, "dims not in two ordered groups");
+
+    // The product's rows are the output's first group; `a` is the input
+    // that carries them.
+    Value a = op.getDpsInputOperand(0)->get();
+    Value b = op.getDpsInputOperand(1)->get();
+    if (outGroups->first == (kInRhs | kInOut)) {
+      std::swap(a, b);
+      std::swap(lhsGroups, rhsGroups);
+    }
+    bool aRowsFirst = lhsGroups->first != (kInLhs | kInRhs);
+    bool bReductionFirst = rhsGroups->first == (kInLhs | kInRhs);
+
+    Location loc = op.getLoc();
+    auto collapse = [&](Value value, unsigned split) -> Value {
+      auto type = cast<RankedTensorType>(value.getType());
+      if (type.getRank() == 2)
+        return value;
+      SmallVector<ReassociationIndices> groups(2);
+      for (int64_t i = 0, e = type.getRank(); i < e; ++i)
+        groups[i < split ? 0 : 1].push_back(i);
+      return tensor::CollapseShapeOp::create(rewriter, loc, value, groups);
+    };
+    auto transpose = [&](Value value) -> Value {
+      auto type = cast<RankedTensorType>(value.getType());
+      Value init = tensor::EmptyOp::create(
+          rewriter, loc, {type.getDimSize(1), type.getDimSize(0)},
+          type.getElementType());
+      return linalg::TransposeOp::create(rewriter, loc, value, init,
+                                         ArrayRef<int64_t>{1, 0})
+          ->getResult(0);
+    };
+    Value a2 = collapse(a, lhsGroups->second);
+    Value b2 = collapse(b, rhsGroups->second);
+    if (!aRowsFirst)
+      a2 = transpose(a2);
+    if (!bReductionFirst)
+      b2 = transpose(b2);
+    Value init = op.getDpsInitOperand(0)->get();
+    Value init2 = collapse(init, outGroups->second);
+    Value product =
+        linalg::MatmulOp::create(rewriter, loc, TypeRange{init2.getType()},
+                                 ValueRange{a2, b2}, ValueRange{init2})
+            ->getResult(0);
+    auto initType = cast<RankedTensorType>(init.getType());
+    if (initType.getRank() == 2) {
+      rewriter.replaceOp(op, product);
+      return success();
+    }
+    SmallVector<ReassociationIndices> outReassociation(2);
+    for (int64_t i = 0, e = initType.getRank(); i < e; ++i)
+      outReassociation[i < outGroups->second ? 0 : 1].push_back(i);
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, initType, product,
+                                                       outReassociation);
+    return success();
+  }
+};
+
 struct QOptNormalizeMatmulsPass
     : qopt::impl::QOptNormalizeMatmulsPassBase<QOptNormalizeMatmulsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<NormalizeMatmul>(&getContext());
-    // One pass over the ops is enough: a rewritten op is a plain matmul,
-    // which the pattern does not match again.
+    patterns.add<NormalizeMatmul, CollapseContraction>(&getContext());
+    // One pass over the ops is enough: a rewritten op is a plain matmul
+    // (with views and transposes around it), which no pattern matches
+    // again.
     GreedyRewriteConfig config;
     config.setStrictness(GreedyRewriteStrictness::ExistingOps);
     if (failed(

@@ -11,7 +11,7 @@
 // RUN: qopt-opt %s --qopt-lower-to-llvm --mlir-disable-threading --mlir-print-ir-after=qopt-normalize-matmuls 2>&1 >/dev/null | FileCheck %s --check-prefix=NORM
 
 // NORM-LABEL: func.func @main
-// NORM-COUNT-8: linalg.matmul ins
+// NORM-COUNT-12: linalg.matmul ins
 // NORM-NOT: linalg.matmul
 
 // CHECK: generic_ab 0
@@ -22,6 +22,10 @@
 // CHECK-NEXT: square_4x4 0
 // CHECK-NEXT: square_3x3 0
 // CHECK-NEXT: square_6x6 0
+// CHECK-NEXT: linear_3d 0
+// CHECK-NEXT: weight_grad_3d 0
+// CHECK-NEXT: split_columns 0
+// CHECK-NEXT: split_reduction 0
 
 #map2 = affine_map<(i, j) -> (i, j)>
 #red2 = affine_map<(i, j) -> ()>
@@ -125,7 +129,11 @@ func.func @main() {
   %c784 = arith.constant 784 : index
   %zero = arith.constant 0.0 : f32
 
-  // generic over (m, k, n): C (50 x 24) = A (50 x 36) B (36 x 24).
+  // Contractions over more loops (an imported model's linear layers on
+// [batch, time, features] tensors) use the same matrices, reshaped: rows
+// 50 = 5 x 10, reduction 36 = 6 x 6, columns 24 = 4 x 6.
+
+// generic over (m, k, n): C (50 x 24) = A (50 x 36) B (36 x 24).
   %a1d = call @gen(%c50, %c36, %c1, %false) : (index, index, index, i1) -> tensor<?x?xf32>
   %b1d = call @gen(%c36, %c24, %c2, %false) : (index, index, index, i1) -> tensor<?x?xf32>
   %a1 = tensor.cast %a1d : tensor<?x?xf32> to tensor<50x36xf32>
@@ -276,5 +284,114 @@ func.func @main() {
   %x_square_6x6 = call @report(%d_square_6x6, %m_square_6x6, %n_square_6x6, %k_square_6x6, %c1, %c2) : (tensor<?x?xf32>, index, index, index, index, index) -> i64
   vector.print str "square_6x6 "
   vector.print %x_square_6x6 : i64
+
+  // y[b, t, n] = x[b, t, c] w[n, c]: A (50 x 36) as 5 x 10 x 36, B (36 x
+  // 24) stored transposed (24 x 36).
+  %x7 = tensor.expand_shape %a1 [[0, 1], [2]] output_shape [5, 10, 36]
+      : tensor<50x36xf32> into tensor<5x10x36xf32>
+  %w7d = call @gen(%c24, %c36, %c2, %true) : (index, index, index, i1) -> tensor<?x?xf32>
+  %w7 = tensor.cast %w7d : tensor<?x?xf32> to tensor<24x36xf32>
+  %e7 = tensor.empty() : tensor<5x10x24xf32>
+  %z7 = linalg.fill ins(%zero : f32) outs(%e7 : tensor<5x10x24xf32>) -> tensor<5x10x24xf32>
+  %r7 = linalg.generic {indexing_maps = [
+          affine_map<(b, t, c, n) -> (b, t, c)>,
+          affine_map<(b, t, c, n) -> (n, c)>,
+          affine_map<(b, t, c, n) -> (b, t, n)>],
+        iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+      ins(%x7, %w7 : tensor<5x10x36xf32>, tensor<24x36xf32>)
+      outs(%z7 : tensor<5x10x24xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<5x10x24xf32>
+  %f7 = tensor.collapse_shape %r7 [[0, 1], [2]] : tensor<5x10x24xf32> into tensor<50x24xf32>
+  %d7 = tensor.cast %f7 : tensor<50x24xf32> to tensor<?x?xf32>
+  %n7 = call @report(%d7, %c50, %c24, %c36, %c1, %c2)
+      : (tensor<?x?xf32>, index, index, index, index, index) -> i64
+  vector.print str "linear_3d "
+  vector.print %n7 : i64
+
+  // dw[n, c] = sum over (b, t) of dy[b, t, n] x[b, t, c]: A (24 x 50) is
+  // dy^T, dy (50 x 24) as 5 x 10 x 24; B (50 x 36) as 5 x 10 x 36.
+  %dy8d = call @gen(%c50, %c24, %c1, %true) : (index, index, index, i1) -> tensor<?x?xf32>
+  %dy8s = tensor.cast %dy8d : tensor<?x?xf32> to tensor<50x24xf32>
+  %dy8 = tensor.expand_shape %dy8s [[0, 1], [2]] output_shape [5, 10, 24]
+      : tensor<50x24xf32> into tensor<5x10x24xf32>
+  %b8d = call @gen(%c50, %c36, %c2, %false) : (index, index, index, i1) -> tensor<?x?xf32>
+  %b8s = tensor.cast %b8d : tensor<?x?xf32> to tensor<50x36xf32>
+  %b8 = tensor.expand_shape %b8s [[0, 1], [2]] output_shape [5, 10, 36]
+      : tensor<50x36xf32> into tensor<5x10x36xf32>
+  %e8 = tensor.empty() : tensor<24x36xf32>
+  %z8 = linalg.fill ins(%zero : f32) outs(%e8 : tensor<24x36xf32>) -> tensor<24x36xf32>
+  %r8 = linalg.generic {indexing_maps = [
+          affine_map<(n, b, t, c) -> (b, t, n)>,
+          affine_map<(n, b, t, c) -> (b, t, c)>,
+          affine_map<(n, b, t, c) -> (n, c)>],
+        iterator_types = ["parallel", "reduction", "reduction", "parallel"]}
+      ins(%dy8, %b8 : tensor<5x10x24xf32>, tensor<5x10x36xf32>)
+      outs(%z8 : tensor<24x36xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<24x36xf32>
+  %d8 = tensor.cast %r8 : tensor<24x36xf32> to tensor<?x?xf32>
+  %n8 = call @report(%d8, %c24, %c36, %c50, %c1, %c2)
+      : (tensor<?x?xf32>, index, index, index, index, index) -> i64
+  vector.print str "weight_grad_3d "
+  vector.print %n8 : i64
+
+  // Columns split as 4 x 6 (heads x head size), B first in ins: w[h, e, c]
+  // holds B^T (24 x 36) as 4 x 6 x 36.
+  %w9 = tensor.expand_shape %w7 [[0, 1], [2]] output_shape [4, 6, 36]
+      : tensor<24x36xf32> into tensor<4x6x36xf32>
+  %e9 = tensor.empty() : tensor<5x10x4x6xf32>
+  %z9 = linalg.fill ins(%zero : f32) outs(%e9 : tensor<5x10x4x6xf32>) -> tensor<5x10x4x6xf32>
+  %r9 = linalg.generic {indexing_maps = [
+          affine_map<(b, t, c, h, e) -> (h, e, c)>,
+          affine_map<(b, t, c, h, e) -> (b, t, c)>,
+          affine_map<(b, t, c, h, e) -> (b, t, h, e)>],
+        iterator_types = ["parallel", "parallel", "reduction", "parallel",
+                          "parallel"]}
+      ins(%w9, %x7 : tensor<4x6x36xf32>, tensor<5x10x36xf32>)
+      outs(%z9 : tensor<5x10x4x6xf32>) {
+  ^bb0(%y: f32, %x: f32, %acc: f32):
+    %p = arith.mulf %y, %x : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<5x10x4x6xf32>
+  %f9 = tensor.collapse_shape %r9 [[0, 1], [2, 3]] : tensor<5x10x4x6xf32> into tensor<50x24xf32>
+  %d9 = tensor.cast %f9 : tensor<50x24xf32> to tensor<?x?xf32>
+  %n9 = call @report(%d9, %c50, %c24, %c36, %c1, %c2)
+      : (tensor<?x?xf32>, index, index, index, index, index) -> i64
+  vector.print str "split_columns "
+  vector.print %n9 : i64
+
+  // Reduction split as 6 x 6: x[b, t, i, j] (A as 5 x 10 x 6 x 6) times
+  // w[i, j, n] (B, 36 x 24, as 6 x 6 x 24).
+  %x10 = tensor.expand_shape %a1 [[0, 1], [2, 3]] output_shape [5, 10, 6, 6]
+      : tensor<50x36xf32> into tensor<5x10x6x6xf32>
+  %w10 = tensor.expand_shape %b1 [[0, 1], [2]] output_shape [6, 6, 24]
+      : tensor<36x24xf32> into tensor<6x6x24xf32>
+  %r10 = linalg.generic {indexing_maps = [
+          affine_map<(b, t, i, j, n) -> (b, t, i, j)>,
+          affine_map<(b, t, i, j, n) -> (i, j, n)>,
+          affine_map<(b, t, i, j, n) -> (b, t, n)>],
+        iterator_types = ["parallel", "parallel", "reduction", "reduction",
+                          "parallel"]}
+      ins(%x10, %w10 : tensor<5x10x6x6xf32>, tensor<6x6x24xf32>)
+      outs(%z7 : tensor<5x10x24xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<5x10x24xf32>
+  %f10 = tensor.collapse_shape %r10 [[0, 1], [2]] : tensor<5x10x24xf32> into tensor<50x24xf32>
+  %d10 = tensor.cast %f10 : tensor<50x24xf32> to tensor<?x?xf32>
+  %n10 = call @report(%d10, %c50, %c24, %c36, %c1, %c2)
+      : (tensor<?x?xf32>, index, index, index, index, index) -> i64
+  vector.print str "split_reduction "
+  vector.print %n10 : i64
   return
 }

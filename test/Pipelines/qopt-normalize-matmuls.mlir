@@ -198,3 +198,134 @@ func.func @negative_types_and_shapes(
   }
   return %0, %1, %2 : tensor<4x4xf64>, tensor<?x4xf32>, tensor<4x4xf32>
 }
+
+// -----
+
+/// A linear layer on [batch, time, features]: y[b, t, n] = x[b, t, c]
+/// w[n, c]. x and y collapse to matrices of 50 rows, w is transposed.
+// CHECK-LABEL: func.func @linear_3d
+// CHECK-SAME: (%[[X:.*]]: tensor<5x10x36xf32>, %[[W:.*]]: tensor<24x36xf32>, %[[Y:.*]]: tensor<5x10x24xf32>)
+// CHECK-DAG: %[[X2:.*]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1], [2]] : tensor<5x10x36xf32> into tensor<50x36xf32>
+// CHECK-DAG: %[[WT:.*]] = linalg.transpose ins(%[[W]] : tensor<24x36xf32>) outs(%{{.*}} : tensor<36x24xf32>) permutation = [1, 0]
+// CHECK-DAG: %[[Y2:.*]] = tensor.collapse_shape %[[Y]] {{\[}}[0, 1], [2]] : tensor<5x10x24xf32> into tensor<50x24xf32>
+// CHECK: %[[P:.*]] = linalg.matmul ins(%[[X2]], %[[WT]] : tensor<50x36xf32>, tensor<36x24xf32>) outs(%[[Y2]] : tensor<50x24xf32>)
+// CHECK: %[[R:.*]] = tensor.expand_shape %[[P]] {{\[}}[0, 1], [2]] output_shape [5, 10, 24] : tensor<50x24xf32> into tensor<5x10x24xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[R]]
+func.func @linear_3d(%x: tensor<5x10x36xf32>, %w: tensor<24x36xf32>,
+                     %y: tensor<5x10x24xf32>) -> tensor<5x10x24xf32> {
+  %0 = linalg.generic {indexing_maps = [
+          affine_map<(b, t, c, n) -> (b, t, c)>,
+          affine_map<(b, t, c, n) -> (n, c)>,
+          affine_map<(b, t, c, n) -> (b, t, n)>],
+        iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+      ins(%x, %w : tensor<5x10x36xf32>, tensor<24x36xf32>)
+      outs(%y : tensor<5x10x24xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<5x10x24xf32>
+  return %0 : tensor<5x10x24xf32>
+}
+
+// -----
+
+/// The weight gradient of that layer: dw[n, c] = sum over (b, t) of
+/// dy[b, t, n] x[b, t, c]. The reduction group (b, t) collapses to 50;
+/// dy's matrix is transposed to put the rows first.
+// CHECK-LABEL: func.func @weight_grad_3d
+// CHECK-SAME: (%[[DY:.*]]: tensor<5x10x24xf32>, %[[X:.*]]: tensor<5x10x36xf32>, %[[DW:.*]]: tensor<24x36xf32>)
+// CHECK-DAG: %[[DY2:.*]] = tensor.collapse_shape %[[DY]] {{\[}}[0, 1], [2]] : tensor<5x10x24xf32> into tensor<50x24xf32>
+// CHECK-DAG: %[[X2:.*]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1], [2]] : tensor<5x10x36xf32> into tensor<50x36xf32>
+// CHECK-DAG: %[[DYT:.*]] = linalg.transpose ins(%[[DY2]] : tensor<50x24xf32>) outs(%{{.*}} : tensor<24x50xf32>) permutation = [1, 0]
+// CHECK: %[[P:.*]] = linalg.matmul ins(%[[DYT]], %[[X2]] : tensor<24x50xf32>, tensor<50x36xf32>) outs(%[[DW]] : tensor<24x36xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[P]]
+func.func @weight_grad_3d(%dy: tensor<5x10x24xf32>, %x: tensor<5x10x36xf32>,
+                          %dw: tensor<24x36xf32>) -> tensor<24x36xf32> {
+  %0 = linalg.generic {indexing_maps = [
+          affine_map<(n, b, t, c) -> (b, t, n)>,
+          affine_map<(n, b, t, c) -> (b, t, c)>,
+          affine_map<(n, b, t, c) -> (n, c)>],
+        iterator_types = ["parallel", "reduction", "reduction", "parallel"]}
+      ins(%dy, %x : tensor<5x10x24xf32>, tensor<5x10x36xf32>)
+      outs(%dw : tensor<24x36xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<24x36xf32>
+  return %0 : tensor<24x36xf32>
+}
+
+// -----
+
+/// Output columns split in two (heads x head size), the second input
+/// first in ins: the output's first group (b, t) picks x as the rows.
+// CHECK-LABEL: func.func @split_columns_rhs_first
+// CHECK-SAME: (%[[W:.*]]: tensor<4x6x36xf32>, %[[X:.*]]: tensor<5x10x36xf32>, %[[Y:.*]]: tensor<5x10x4x6xf32>)
+// CHECK-DAG: tensor.collapse_shape %[[W]] {{\[}}[0, 1], [2]] : tensor<4x6x36xf32> into tensor<24x36xf32>
+// CHECK-DAG: %[[X2:.*]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1], [2]] : tensor<5x10x36xf32> into tensor<50x36xf32>
+// CHECK-DAG: tensor.collapse_shape %[[Y]] {{\[}}[0, 1], [2, 3]] : tensor<5x10x4x6xf32> into tensor<50x24xf32>
+// CHECK: %[[P:.*]] = linalg.matmul ins(%[[X2]], %{{.*}} : tensor<50x36xf32>, tensor<36x24xf32>)
+// CHECK: tensor.expand_shape %[[P]] {{\[}}[0, 1], [2, 3]] output_shape [5, 10, 4, 6]
+func.func @split_columns_rhs_first(%w: tensor<4x6x36xf32>,
+    %x: tensor<5x10x36xf32>, %y: tensor<5x10x4x6xf32>)
+    -> tensor<5x10x4x6xf32> {
+  %0 = linalg.generic {indexing_maps = [
+          affine_map<(b, t, c, h, e) -> (h, e, c)>,
+          affine_map<(b, t, c, h, e) -> (b, t, c)>,
+          affine_map<(b, t, c, h, e) -> (b, t, h, e)>],
+        iterator_types = ["parallel", "parallel", "reduction", "parallel",
+                          "parallel"]}
+      ins(%w, %x : tensor<4x6x36xf32>, tensor<5x10x36xf32>)
+      outs(%y : tensor<5x10x4x6xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<5x10x4x6xf32>
+  return %0 : tensor<5x10x4x6xf32>
+}
+
+// -----
+
+/// Left alone: a batch dimension (h indexes all three operands, as in
+/// attention's per-head products), and a reduction group whose dims come
+/// in decreasing loop order in one operand (collapsing would change the
+/// order of the sum).
+// CHECK-LABEL: func.func @negative_batch_and_order
+// CHECK-NOT: linalg.matmul
+// CHECK-COUNT-2: linalg.generic
+// CHECK-NOT: linalg.matmul
+func.func @negative_batch_and_order(%q: tensor<4x8x6xf32>,
+    %k: tensor<4x8x6xf32>, %s: tensor<4x8x8xf32>, %x: tensor<5x10x36xf32>,
+    %xt: tensor<10x5x24xf32>, %dw: tensor<36x24xf32>)
+    -> (tensor<4x8x8xf32>, tensor<36x24xf32>) {
+  %0 = linalg.generic {indexing_maps = [
+          affine_map<(h, i, j, e) -> (h, i, e)>,
+          affine_map<(h, i, j, e) -> (h, j, e)>,
+          affine_map<(h, i, j, e) -> (h, i, j)>],
+        iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : tensor<4x8x6xf32>, tensor<4x8x6xf32>)
+      outs(%s : tensor<4x8x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8x8xf32>
+  %1 = linalg.generic {indexing_maps = [
+          affine_map<(c, b, t, n) -> (b, t, c)>,
+          affine_map<(c, b, t, n) -> (t, b, n)>,
+          affine_map<(c, b, t, n) -> (c, n)>],
+        iterator_types = ["parallel", "reduction", "reduction", "parallel"]}
+      ins(%x, %xt : tensor<5x10x36xf32>, tensor<10x5x24xf32>)
+      outs(%dw : tensor<36x24xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<36x24xf32>
+  return %0, %1 : tensor<4x8x8xf32>, tensor<36x24xf32>
+}

@@ -76,9 +76,20 @@ def QOptNormalizeMatmulsPass
     operands, transposing A or B with `linalg.transpose` where their
     layout is transposed. The arithmetic and the order of the reduction
     over k are unchanged, so the result is the same up to the matmul
-    lowering's use of fused multiply-add. Anything else (other bodies,
-    broadcasts, batch dimensions, dynamic shapes, other element types,
-    buffers) is left as it is.
+    lowering's use of fused multiply-add.
+
+    Contractions with more loops, as imported models write their linear
+    layers on [batch, time, features] tensors, are handled when the loops
+    split into a row group (indexing the first input and the output), a
+    column group (the second input and the output) and a reduction group
+    (both inputs), and each operand lists its two groups one after the
+    other, each in increasing loop order: `y[b, t, n] += x[b, t, c] *
+    w[n, c]` or the weight gradient `dw[n, c] += dy[b, t, n] * x[b, t, c]`.
+    Each operand is collapsed to a matrix (`tensor.collapse_shape`, a view),
+    the product is a `linalg.matmul` as above, and its result is expanded
+    back (`tensor.expand_shape`). Anything else (other bodies, broadcasts,
+    batch dimensions shared by all three operands, groups out of order,
+    dynamic shapes, other element types, buffers) is left as it is.
 
     Example:
 
