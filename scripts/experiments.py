@@ -102,7 +102,8 @@ TASKS = [
 # weights, Adam on the rest). Stochastic rounding, the sweep's corners; no
 # ablation; the importer's default hyper-parameters (Adam lr 1e-3, Muon
 # lr 0.02). --quick: 300 steps of the CNN (about 0.1 s a step on one core)
-# and 100 of the transformer (about 1.5 s a step).
+# and 100 of the transformer (about 0.2 s a step on an idle core, plus
+# about 15 s to compile it).
 TORCH_BITS = [23, 7, 3, 1]
 TASKS += [
     Task("cnn-adam", None, "adam", 3000, 300,
@@ -426,8 +427,9 @@ def main():
     parser.add_argument("--torch", action="store_true",
                         help="also the models imported from PyTorch "
                         "(cnn-adam, cnn-muon, gpt-adamw, gpt-muon; they need "
-                        "python3-torch, and the transformer takes about 1.5 "
-                        "s a step; --only names them one by one)")
+                        "python3-torch, and the transformer takes about 0.2 "
+                        "s a step on an idle core; --only names them one by "
+                        "one)")
     parser.add_argument("--bits", type=int, nargs="+", default=None,
                         help="the sweep's mantissa widths for every task "
                         "(default: 23 10 7 3 2 1; 23 7 3 1 for the "
