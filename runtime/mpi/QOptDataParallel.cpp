@@ -40,6 +40,9 @@ struct State {
   int64_t f32Bytes = 0;
   int64_t exchanges = 0;
   double seconds = 0;
+  // The master/worker share of bytesSent / f32Bytes.
+  int64_t gatherBytes = 0, gatherF32Bytes = 0;
+  int64_t broadcastBytes = 0, broadcastF32Bytes = 0;
 };
 
 State &state() {
@@ -79,21 +82,20 @@ double defaultTimeout() {
   return 300;
 }
 
-/// All-gathers `bytes` bytes per rank with the timeout; false (and the
-/// state failed) on an error.
-bool gather(const void *send, void *recv, int64_t bytes) {
+/// Waits for the collective `start` begins, with the timeout; false (and
+/// the state failed) on an error.
+template <typename Start> bool complete(Start start) {
   State &s = state();
   MPI_Request request;
-  auto start = std::chrono::steady_clock::now();
-  int code = MPI_Iallgather(send, int(bytes), MPI_BYTE, recv, int(bytes),
-                            MPI_BYTE, MPI_COMM_WORLD, &request);
+  auto begin = std::chrono::steady_clock::now();
+  int code = start(&request);
   int done = 0;
   while (code == MPI_SUCCESS) {
     code = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
     if (code != MPI_SUCCESS || done)
       break;
     double waited =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - begin)
             .count();
     if (waited > s.timeout) {
       fail("the exchange did not complete within " +
@@ -109,6 +111,54 @@ bool gather(const void *send, void *recv, int64_t bytes) {
     return false;
   }
   return true;
+}
+
+/// All-gathers `bytes` bytes per rank with the timeout.
+bool gather(const void *send, void *recv, int64_t bytes) {
+  return complete([&](MPI_Request *request) {
+    return MPI_Iallgather(send, int(bytes), MPI_BYTE, recv, int(bytes),
+                          MPI_BYTE, MPI_COMM_WORLD, request);
+  });
+}
+
+/// The checks every exchange entry point makes first: MPI initialised (a
+/// host that does not know the runtime, such as mlir-runner, gets it
+/// initialised here and ended at exit), the compiled rank count and the
+/// size. False when the exchange must not run (the state failed); `recv`
+/// (`recvBytes`) is then zero-filled.
+bool prepare(char *recv, int64_t bytes, int64_t ranks, int64_t recvBytes) {
+  State &s = state();
+  if (!s.initialised) {
+    if (qopt_dp_init(nullptr, nullptr, 0) != 0)
+      return false;
+    std::atexit(qopt_dp_finalize);
+  }
+  // The compiled code sized the receive buffer for `ranks` ranks.
+  if (ranks != s.size)
+    fail("the step was compiled for " + std::to_string(ranks) +
+         " ranks, but the run has " + std::to_string(s.size) + " (mpirun -np " +
+         std::to_string(ranks) + ")");
+  if (bytes < 0 || bytes > INT_MAX)
+    fail("an exchange of " + std::to_string(bytes) +
+         " bytes per rank is outside MPI's int count");
+  if (s.failed) {
+    if (recvBytes > 0)
+      std::memset(recv, 0, size_t(recvBytes));
+    return false;
+  }
+  return true;
+}
+
+/// Adds one exchange that took since `start` to the counters.
+void count(std::chrono::steady_clock::time_point start, int64_t sent,
+           int64_t f32Sent) {
+  State &s = state();
+  s.seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  s.bytesSent += sent;
+  s.f32Bytes += f32Sent;
+  ++s.exchanges;
 }
 
 } // namespace
@@ -149,39 +199,80 @@ QOPT_EXPORT void qopt_dp_counters(int64_t *bytesSent, int64_t *f32Bytes,
 
 QOPT_EXPORT void qopt_dp_all_gather(int64_t send, int64_t recv, int64_t bytes,
                                     int64_t elements, int64_t ranks) {
-  State &s = state();
-  if (!s.initialised) {
-    // A host that does not know the runtime (mlir-runner): initialise MPI
-    // here and end it at exit.
-    if (qopt_dp_init(nullptr, nullptr, 0) != 0)
-      return;
-    std::atexit(qopt_dp_finalize);
-  }
   auto *out = reinterpret_cast<char *>(recv);
-  // The compiled code sized the receive buffer for `ranks` ranks.
-  if (ranks != s.size)
-    fail("the step was compiled for " + std::to_string(ranks) +
-         " ranks, but the run has " + std::to_string(s.size) + " (mpirun -np " +
-         std::to_string(ranks) + ")");
-  if (bytes < 0 || bytes > INT_MAX)
-    fail("an exchange of " + std::to_string(bytes) +
-         " bytes per rank is outside MPI's int count");
-  if (s.failed) {
-    if (ranks > 0 && bytes > 0)
-      std::memset(out, 0, size_t(bytes) * size_t(ranks));
+  if (!prepare(out, bytes, ranks, bytes * ranks))
     return;
-  }
   auto start = std::chrono::steady_clock::now();
   if (!gather(reinterpret_cast<const void *>(send), out, bytes)) {
     std::memset(out, 0, size_t(bytes) * size_t(ranks));
     return;
   }
-  s.seconds +=
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
-  s.bytesSent += (ranks - 1) * bytes;
-  s.f32Bytes += (ranks - 1) * elements * 4;
-  ++s.exchanges;
+  count(start, (ranks - 1) * bytes, (ranks - 1) * elements * 4);
+}
+
+QOPT_EXPORT void qopt_dp_gather(int64_t send, int64_t recv, int64_t bytes,
+                                int64_t elements, int64_t ranks) {
+  State &s = state();
+  auto *out = reinterpret_cast<char *>(recv);
+  if (!prepare(out, bytes, ranks, bytes * ranks))
+    return;
+  // Only rank 0 receives; the workers' buffer is zeros (their result is
+  // +0.0, as qopt.gather_sum specifies).
+  if (s.rank != 0)
+    std::memset(out, 0, size_t(bytes) * size_t(ranks));
+  auto start = std::chrono::steady_clock::now();
+  bool done = complete([&](MPI_Request *request) {
+    return MPI_Igather(reinterpret_cast<const void *>(send), int(bytes),
+                       MPI_BYTE, out, int(bytes), MPI_BYTE, /*root=*/0,
+                       MPI_COMM_WORLD, request);
+  });
+  if (!done) {
+    std::memset(out, 0, size_t(bytes) * size_t(ranks));
+    return;
+  }
+  int64_t sent = s.rank == 0 ? 0 : bytes;
+  int64_t f32Sent = s.rank == 0 ? 0 : elements * 4;
+  count(start, sent, f32Sent);
+  s.gatherBytes += sent;
+  s.gatherF32Bytes += f32Sent;
+}
+
+QOPT_EXPORT void qopt_dp_broadcast(int64_t send, int64_t recv, int64_t bytes,
+                                   int64_t elements, int64_t ranks) {
+  State &s = state();
+  auto *out = reinterpret_cast<char *>(recv);
+  if (!prepare(out, bytes, ranks, bytes))
+    return;
+  if (s.rank == 0 && bytes > 0)
+    std::memcpy(out, reinterpret_cast<const void *>(send), size_t(bytes));
+  auto start = std::chrono::steady_clock::now();
+  bool done = complete([&](MPI_Request *request) {
+    return MPI_Ibcast(out, int(bytes), MPI_BYTE, /*root=*/0, MPI_COMM_WORLD,
+                      request);
+  });
+  if (!done) {
+    std::memset(out, 0, size_t(bytes));
+    return;
+  }
+  // What rank 0 sends: its payload to each other rank (MPICH's tree or
+  // scatter/all-gather algorithms spread the forwarding over the ranks,
+  // but the payload each worker receives is the same).
+  int64_t sent = s.rank == 0 ? (ranks - 1) * bytes : 0;
+  int64_t f32Sent = s.rank == 0 ? (ranks - 1) * elements * 4 : 0;
+  count(start, sent, f32Sent);
+  s.broadcastBytes += sent;
+  s.broadcastF32Bytes += f32Sent;
+}
+
+QOPT_EXPORT void qopt_dp_direction_counters(int64_t *gatherBytes,
+                                            int64_t *gatherF32Bytes,
+                                            int64_t *broadcastBytes,
+                                            int64_t *broadcastF32Bytes) {
+  const State &s = state();
+  *gatherBytes = s.gatherBytes;
+  *gatherF32Bytes = s.gatherF32Bytes;
+  *broadcastBytes = s.broadcastBytes;
+  *broadcastF32Bytes = s.broadcastF32Bytes;
 }
 
 QOPT_EXPORT int qopt_dp_gather_doubles(const double *mine, int64_t count,

@@ -47,16 +47,37 @@ int qopt_dp_size(void);
 void qopt_dp_all_gather(int64_t send, int64_t recv, int64_t bytes,
                         int64_t elements, int64_t ranks);
 
+/// The exchange of qopt.gather_sum: gathers `bytes` bytes at `send` from
+/// every rank into `recv` (ranks x bytes, in rank order) on rank 0; on the
+/// other ranks `recv` is zero-filled. Arguments as qopt_dp_all_gather.
+void qopt_dp_gather(int64_t send, int64_t recv, int64_t bytes, int64_t elements,
+                    int64_t ranks);
+
+/// The exchange of qopt.broadcast: rank 0's `bytes` bytes at `send` land
+/// in `recv` on every rank (rank 0 included). Arguments as
+/// qopt_dp_all_gather.
+void qopt_dp_broadcast(int64_t send, int64_t recv, int64_t bytes,
+                       int64_t elements, int64_t ranks);
+
 /// Non-zero once an exchange failed; the message says why.
 int qopt_dp_failed(void);
 const char *qopt_dp_error(void);
 
 /// Counters since init, this rank: bytes it sent (an all-gather of P bytes
-/// sends (ranks - 1) P from each rank), what f32 values would have needed,
+/// sends (ranks - 1) P from each rank, a gather P from each rank but 0, a
+/// broadcast (ranks - 1) P from rank 0), what f32 values would have needed,
 /// the number of exchanges and the seconds spent in them (waiting for the
 /// other ranks included).
 void qopt_dp_counters(int64_t *bytesSent, int64_t *f32Bytes, int64_t *exchanges,
                       double *seconds);
+
+/// The part of the counters of qopt_dp_counters in each direction of the
+/// master/worker exchanges: what this rank sent to rank 0 (gathers) and
+/// what it sent as rank 0 to the others (broadcasts), with their f32
+/// equivalents.
+void qopt_dp_direction_counters(int64_t *gatherBytes, int64_t *gatherF32Bytes,
+                                int64_t *broadcastBytes,
+                                int64_t *broadcastF32Bytes);
 
 /// Gathers `count` doubles from every rank into `all` (ranks x count, in
 /// rank order), on every rank. Returns 0 on success.

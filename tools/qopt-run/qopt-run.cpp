@@ -246,8 +246,8 @@ static cl::opt<std::string> dataParallel(
     cl::desc("Run data-parallel over the MPI ranks of mpirun -np N: allreduce "
              "(each rank computes the gradient of its B/N shard of the batch, "
              "the gradients are exchanged as G's codes and summed, every rank "
-             "updates; docs/DataParallel.md). master-worker is not "
-             "implemented yet"),
+             "updates; docs/DataParallel.md) or master-worker (rank 0 sums "
+             "the gradients, updates and broadcasts Q_W(W) as W's codes)"),
     cl::cat(runCategory));
 static cl::opt<double> dpTimeout(
     "dp-timeout", cl::init(300),
@@ -268,12 +268,7 @@ LogicalResult validateOptions() {
     return failure();
   }
   if (!dataParallel.empty()) {
-    if (dataParallel == "master-worker") {
-      refuse("data-parallel") << "master-worker is not implemented yet (see "
-                                 "docs/DataParallel.md): use allreduce\n";
-      return failure();
-    }
-    if (dataParallel != "allreduce") {
+    if (dataParallel != "allreduce" && dataParallel != "master-worker") {
       refuse("data-parallel") << "must be allreduce or master-worker, got '"
                               << dataParallel << "'\n";
       return failure();
@@ -1295,30 +1290,56 @@ static int runMain(int argc, char **argv) {
         failed(verify(*module)))
       return 1;
     gradNormIndex = step.getNumResults() - 1;
-    // What each rank contributes to the exchanges of one step.
-    step.walk([&](AllGatherSumOp op) {
-      int64_t elements = op.getInput().getType().getNumElements();
-      unsigned bytes =
-          op.getFormat() ? getStorageChoice(*op.getFormat()).bytes : 4;
-      dpPayload += elements * bytes;
-      dpF32Payload += elements * 4;
-      llvm::outs() << "# exchange: "
-                   << (op.getFormat() ? toString(*op.getFormat()) + " codes"
-                                      : std::string("f32 values"))
-                   << " of " << op.getInput().getType() << ", "
-                   << elements * bytes
-                   << " bytes per rank (f32: " << elements * 4 << ")\n";
+    // What the exchanges of one step send: each rank's payload to every
+    // other (all-gathers), each worker's to rank 0 (gathers), rank 0's to
+    // each worker (broadcasts).
+    auto describe =
+        [&](RankedTensorType type, std::optional<FloatFormatAttr> format,
+            StringRef direction, int64_t &payload, int64_t &f32Payload) {
+          int64_t elements = type.getNumElements();
+          unsigned bytes = format ? getStorageChoice(*format).bytes : 4;
+          payload += elements * bytes;
+          f32Payload += elements * 4;
+          llvm::outs() << "# exchange" << direction << ": "
+                       << (format ? toString(*format) + " codes"
+                                  : std::string("f32 values"))
+                       << " of " << type << ", " << elements * bytes
+                       << " bytes per rank (f32: " << elements * 4 << ")\n";
+        };
+    int64_t upPayload = 0, upF32Payload = 0, downPayload = 0,
+            downF32Payload = 0;
+    step.walk([&](Operation *op) {
+      if (auto all = dyn_cast<AllGatherSumOp>(op))
+        describe(all.getInput().getType(), all.getFormat(), "", dpPayload,
+                 dpF32Payload);
+      else if (auto up = dyn_cast<GatherSumOp>(op))
+        describe(up.getInput().getType(), up.getFormat(), " to rank 0",
+                 upPayload, upF32Payload);
+      else if (auto down = dyn_cast<BroadcastOp>(op))
+        describe(down.getInput().getType(), down.getFormat(), " from rank 0",
+                 downPayload, downF32Payload);
     });
+    auto ratio = [](int64_t f32, int64_t bytes) {
+      return llvm::format("%.2fx", bytes ? double(f32) / double(bytes) : 1.0);
+    };
     llvm::outs() << "data-parallel: " << dpSize << " ranks, "
                  << dataParallel.getValue() << ", global batch "
                  << dpGlobalBatch << " (" << dpGlobalBatch / dpSize
-                 << " per rank); each rank sends " << dpPayload << " bytes to "
-                 << "each of the " << dpSize - 1
-                 << " others per step (f32: " << dpF32Payload << ", "
-                 << llvm::format("%.2fx", dpPayload ? double(dpF32Payload) /
-                                                          double(dpPayload)
-                                                    : 1.0)
-                 << " fewer)\n";
+                 << " per rank); ";
+    if (dataParallel == "master-worker")
+      llvm::outs() << "each worker sends " << upPayload
+                   << " bytes to rank 0 (f32: " << upF32Payload << ", "
+                   << ratio(upF32Payload, upPayload) << " fewer), rank 0 sends "
+                   << downPayload
+                   << " bytes to each worker (f32: " << downF32Payload << ", "
+                   << ratio(downF32Payload, downPayload)
+                   << " fewer) and every rank " << dpPayload
+                   << " bytes of scalars to each other per step\n";
+    else
+      llvm::outs() << "each rank sends " << dpPayload << " bytes to "
+                   << "each of the " << dpSize - 1
+                   << " others per step (f32: " << dpF32Payload << ", "
+                   << ratio(dpF32Payload, dpPayload) << " fewer)\n";
   } else if (failed(
                  addMasterProbe(step, numWrittenState, errorBudget, probe)) ||
              failed(verify(*module))) {
@@ -2036,8 +2057,14 @@ static int runMain(int argc, char **argv) {
 #ifdef QOPT_HAVE_MPI
   if (dp) {
     // Every rank's counters, reported by rank 0.
-    std::vector<double> mine = {double(dpBytes), double(dpF32Bytes),
-                                double(dpExchanges), dpSeconds, stepSeconds};
+    int64_t gatherBytes, gatherF32, broadcastBytes, broadcastF32;
+    qopt_dp_direction_counters(&gatherBytes, &gatherF32, &broadcastBytes,
+                               &broadcastF32);
+    std::vector<double> mine = {double(dpBytes),     double(dpF32Bytes),
+                                double(dpExchanges), dpSeconds,
+                                stepSeconds,         double(gatherBytes),
+                                double(gatherF32),   double(broadcastBytes),
+                                double(broadcastF32)};
     std::vector<double> all(mine.size() * dpSize);
     if (qopt_dp_gather_doubles(mine.data(), int64_t(mine.size()), all.data()) !=
         0) {
@@ -2053,6 +2080,11 @@ static int runMain(int argc, char **argv) {
           "%.1f MB/s\n",
           r, c[0], c[2], c[1], c[3], c[4], c[4] > 0 ? 100 * c[3] / c[4] : 0.0,
           c[3] > 0 ? c[0] / c[3] / 1e6 : 0.0);
+      if (dataParallel == "master-worker")
+        llvm::outs() << llvm::format(
+            "data-parallel rank %d: to rank 0 %.0f bytes (f32: %.0f), from "
+            "rank 0 to the workers %.0f bytes (f32: %.0f)\n",
+            r, c[5], c[6], c[7], c[8]);
     }
     llvm::outs().flush();
     qopt_dp_finalize();

@@ -64,7 +64,8 @@ struct ConvertQOptToLinalgPass
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, scf::SCFDialect,
                            tensor::TensorDialect>();
-    target.addIllegalOp<AdamUpdateOp, MuonUpdateOp, AllGatherSumOp>();
+    target.addIllegalOp<AdamUpdateOp, MuonUpdateOp, AllGatherSumOp, GatherSumOp,
+                        BroadcastOp>();
     // A quantize absorbed into an optimizer update's loop is left for that
     // update's pattern, which erases it; every other one is lowered alone.
     target.addDynamicallyLegalOp<QuantizeOp, EncodeOp, DecodeOp>(

@@ -61,3 +61,59 @@ func.func @exchange_f32_scalar(%x: tensor<f32>) -> tensor<f32> {
   %s = qopt.all_gather_sum %x ranks 2 : tensor<f32>
   return %s : tensor<f32>
 }
+
+// -----
+
+/// qopt.gather_sum: the same encoding, receive buffer and rank-order sum
+/// as qopt.all_gather_sum, through the runtime's qopt_dp_gather (rank 0
+/// receives the codes, the workers zeros).
+
+// CHECK-LABEL: func.func private @qopt_dp_gather(i64, i64, i64, i64, i64)
+// CHECK-LABEL: func.func @gather_sum_e5m2
+// CHECK: %[[C:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<3x4xf8E5M2>)
+// CHECK: %[[SEND:.*]] = bufferization.to_buffer %[[C]] read_only : tensor<3x4xf8E5M2> to memref<3x4xf8E5M2>
+// CHECK: %[[RECV:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x3x4xf8E5M2>
+// CHECK: %[[BYTES:.*]] = arith.constant 12 : i64
+// CHECK: %[[ELEMENTS:.*]] = arith.constant 12 : i64
+// CHECK: %[[RANKS:.*]] = arith.constant 2 : i64
+// CHECK: call @qopt_dp_gather(%{{.*}}, %{{.*}}, %[[BYTES]], %[[ELEMENTS]], %[[RANKS]])
+// CHECK: %[[ALL:.*]] = bufferization.to_tensor %[[RECV]] restrict
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "parallel"]
+// CHECK-SAME: ins(%[[ALL]] : tensor<2x3x4xf8E5M2>) outs(%{{.*}} : tensor<3x4xf32>)
+// CHECK: arith.addf
+// CHECK-NOT: qopt.
+func.func @gather_sum_e5m2(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  %s = qopt.gather_sum %x as <fp8_e5m2> ranks 2 : tensor<3x4xf32>
+  return %s : tensor<3x4xf32>
+}
+
+// -----
+
+/// qopt.broadcast: the codes of rank 0 land in a buffer of the input's
+/// shape (one copy, whatever the number of ranks) and are decoded; in f32
+/// the received buffer is the result.
+
+// CHECK-LABEL: func.func private @qopt_dp_broadcast(i64, i64, i64, i64, i64)
+// CHECK-LABEL: func.func @broadcast
+// CHECK-SAME: %[[X:[^:]*]]: tensor<3x4xf32>
+// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<3x4xf32>) outs(%{{.*}} : tensor<3x4xbf16>)
+// CHECK: %[[SEND:.*]] = bufferization.to_buffer %[[C]] read_only : tensor<3x4xbf16> to memref<3x4xbf16>
+// CHECK: %[[RECV:.*]] = memref.alloc() {alignment = 64 : i64} : memref<3x4xbf16>
+// CHECK: %[[BYTES:.*]] = arith.constant 24 : i64
+// CHECK: %[[ELEMENTS:.*]] = arith.constant 12 : i64
+// CHECK: %[[RANKS:.*]] = arith.constant 5 : i64
+// CHECK: call @qopt_dp_broadcast(%{{.*}}, %{{.*}}, %[[BYTES]], %[[ELEMENTS]], %[[RANKS]])
+// CHECK: %[[GOT:.*]] = bufferization.to_tensor %[[RECV]] restrict : memref<3x4xbf16> to tensor<3x4xbf16>
+// CHECK: %[[W:.*]] = linalg.generic {{.*}} ins(%[[GOT]] : tensor<3x4xbf16>) outs(%{{.*}} : tensor<3x4xf32>)
+// CHECK: %[[FSEND:.*]] = bufferization.to_buffer %[[X]] read_only : tensor<3x4xf32> to memref<3x4xf32>
+// CHECK: %[[FRECV:.*]] = memref.alloc() {alignment = 64 : i64} : memref<3x4xf32>
+// CHECK: %[[FBYTES:.*]] = arith.constant 48 : i64
+// CHECK: call @qopt_dp_broadcast(%{{.*}}, %{{.*}}, %[[FBYTES]],
+// CHECK: %[[F:.*]] = bufferization.to_tensor %[[FRECV]] restrict : memref<3x4xf32> to tensor<3x4xf32>
+// CHECK-NOT: qopt.
+// CHECK: return %[[W]], %[[F]]
+func.func @broadcast(%x: tensor<3x4xf32>) -> (tensor<3x4xf32>, tensor<3x4xf32>) {
+  %w = qopt.broadcast %x as <bf16> ranks 5 : tensor<3x4xf32>
+  %f = qopt.broadcast %x ranks 5 : tensor<3x4xf32>
+  return %w, %f : tensor<3x4xf32>, tensor<3x4xf32>
+}

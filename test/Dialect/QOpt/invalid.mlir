@@ -485,3 +485,37 @@ func.func @all_gather_sum_overflow(%g: tensor<4611686018427387904xf32>) -> tenso
   %0 = qopt.all_gather_sum %g ranks 4 : tensor<4611686018427387904xf32>
   return %0 : tensor<4611686018427387904xf32>
 }
+
+// -----
+
+func.func @gather_sum_no_ranks(%g: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'qopt.gather_sum' op needs at least one rank, got 0}}
+  %0 = qopt.gather_sum %g ranks 0 : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @gather_sum_overflow(%g: tensor<4611686018427387904xf32>) -> tensor<4611686018427387904xf32> {
+  // expected-error @+1 {{'qopt.gather_sum' op exchanges too many bytes: 4 ranks of 'tensor<4611686018427387904xf32>' overflow}}
+  %0 = qopt.gather_sum %g ranks 4 : tensor<4611686018427387904xf32>
+  return %0 : tensor<4611686018427387904xf32>
+}
+
+// -----
+
+func.func @broadcast_dynamic(%w: tensor<?xf32>) -> tensor<?xf32> {
+  // expected-error @+1 {{'qopt.broadcast' op needs a static shape (the bytes exchanged are fixed at compile time), got 'tensor<?xf32>'}}
+  %0 = qopt.broadcast %w ranks 2 : tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+/// A broadcast receives one copy: 2^60 f32 values fit in int64 bytes on
+/// any number of ranks, but 2^62 do not.
+func.func @broadcast_overflow(%w: tensor<4611686018427387904xf32>) -> tensor<4611686018427387904xf32> {
+  // expected-error @+1 {{'qopt.broadcast' op exchanges too many bytes: 4 ranks of 'tensor<4611686018427387904xf32>' overflow}}
+  %0 = qopt.broadcast %w ranks 4 : tensor<4611686018427387904xf32>
+  return %0 : tensor<4611686018427387904xf32>
+}

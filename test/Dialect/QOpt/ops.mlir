@@ -170,3 +170,15 @@ func.func @all_gather_sum(%g: tensor<8x3xf32>, %l: tensor<f32>) -> (tensor<8x3xf
   %1 = qopt.all_gather_sum %l ranks 1 : tensor<f32>
   return %0, %1 : tensor<8x3xf32>, tensor<f32>
 }
+
+// CHECK-LABEL: func.func @master_worker_exchanges
+// CHECK: qopt.gather_sum %{{.*}} as <fp8_e5m2> ranks 4 : tensor<8x3xf32>
+// CHECK: qopt.broadcast %{{.*}} as <fp8_e4m3> ranks 4 : tensor<8x3xf32>
+// CHECK: qopt.broadcast %{{.*}} ranks 2 : tensor<3xf32>
+func.func @master_worker_exchanges(%g: tensor<8x3xf32>, %w: tensor<3xf32>)
+    -> (tensor<8x3xf32>, tensor<8x3xf32>, tensor<3xf32>) {
+  %0 = qopt.gather_sum %g as <fp8_e5m2> ranks 4 : tensor<8x3xf32>
+  %1 = qopt.broadcast %g as <fp8_e4m3> ranks 4 : tensor<8x3xf32>
+  %2 = qopt.broadcast %w ranks 2 : tensor<3xf32>
+  return %0, %1, %2 : tensor<8x3xf32>, tensor<8x3xf32>, tensor<3xf32>
+}

@@ -147,29 +147,55 @@ LogicalResult DecodeOp::verify() {
 // AllGatherSumOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult AllGatherSumOp::verify() {
-  int64_t ranks = getRanks();
+/// The checks of an exchange of `input` over `ranks` ranks whose receive
+/// buffer holds `gathered` copies of the codes.
+static LogicalResult verifyExchange(Operation *op, RankedTensorType type,
+                                    std::optional<FloatFormatAttr> format,
+                                    int64_t ranks, int64_t gathered) {
   if (ranks < 1)
-    return emitOpError() << "needs at least one rank, got " << ranks;
-  RankedTensorType type = getInput().getType();
+    return op->emitOpError() << "needs at least one rank, got " << ranks;
   if (!type.hasStaticShape())
-    return emitOpError() << "needs a static shape (the bytes exchanged are "
-                            "fixed at compile time), got "
-                         << type;
-  // The gathered buffer holds every rank's codes: its size must fit.
-  unsigned bytes = getFormat() ? getStorageChoice(*getFormat()).bytes : 4;
-  int64_t total = ranks;
+    return op->emitOpError() << "needs a static shape (the bytes exchanged "
+                                "are fixed at compile time), got "
+                             << type;
+  // The receive buffer holds `gathered` copies of the codes: its size must
+  // fit.
+  unsigned bytes = format ? getStorageChoice(*format).bytes : 4;
+  int64_t total = gathered;
   for (int64_t size : type.getShape()) {
     std::optional<int64_t> product = llvm::checkedMul(total, size);
     if (!product)
-      return emitOpError() << "exchanges too many bytes: " << ranks
-                           << " ranks of " << type << " overflow";
+      return op->emitOpError() << "exchanges too many bytes: " << ranks
+                               << " ranks of " << type << " overflow";
     total = *product;
   }
   if (!llvm::checkedMul(total, int64_t(bytes)))
-    return emitOpError() << "exchanges too many bytes: " << ranks
-                         << " ranks of " << type << " overflow";
+    return op->emitOpError() << "exchanges too many bytes: " << ranks
+                             << " ranks of " << type << " overflow";
   return success();
+}
+
+LogicalResult AllGatherSumOp::verify() {
+  return verifyExchange(*this, getInput().getType(), getFormat(), getRanks(),
+                        getRanks());
+}
+
+//===----------------------------------------------------------------------===//
+// GatherSumOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GatherSumOp::verify() {
+  return verifyExchange(*this, getInput().getType(), getFormat(), getRanks(),
+                        getRanks());
+}
+
+//===----------------------------------------------------------------------===//
+// BroadcastOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastOp::verify() {
+  return verifyExchange(*this, getInput().getType(), getFormat(), getRanks(),
+                        /*gathered=*/1);
 }
 
 //===----------------------------------------------------------------------===//

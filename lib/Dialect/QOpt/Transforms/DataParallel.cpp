@@ -10,7 +10,10 @@
 // batch dimension of the qopt.data arguments shrinks from B to B / ranks and
 // is propagated through the step (linalg indexing maps, tensor.empty,
 // elementwise ops), the optimizers' gradients become qopt.all_gather_sum of
-// the ranks' (quantized) gradients and the scalar results are summed.
+// the ranks' (quantized) gradients (mode=allreduce) or their
+// qopt.gather_sum at rank 0, with the weights the step computes with
+// broadcast from rank 0 as Q_W(W) (mode=master-worker), and the scalar
+// results are summed.
 //
 // The batch dimensions are found first, for the whole step, as a fixed
 // point: a value's dimension once known to be the batch makes every op that
@@ -268,7 +271,8 @@ struct DataParallelPass : qopt::impl::DataParallelPassBase<DataParallelPass> {
   void runOnOperation() override;
 
   LogicalResult shard(func::FuncOp func);
-  void insertExchanges(func::FuncOp func);
+  void insertExchanges(func::FuncOp func, bool masterWorker);
+  void insertWeightBroadcasts(func::FuncOp func);
 };
 
 } // namespace
@@ -326,10 +330,11 @@ LogicalResult DataParallelPass::shard(func::FuncOp func) {
   return success();
 }
 
-void DataParallelPass::insertExchanges(func::FuncOp func) {
+void DataParallelPass::insertExchanges(func::FuncOp func, bool masterWorker) {
   OpBuilder b(func.getContext());
   IntegerAttr ranksAttr = b.getI64IntegerAttr(ranks);
-  // The G boundary: each distinct gradient the updates read is summed once.
+  // The G boundary: each distinct gradient the updates read is summed once,
+  // on every rank (allreduce) or on the master only (master-worker).
   DenseMap<Value, Value> summed;
   auto exchange = [&](OpOperand &grad, Operation *update) {
     Value value = grad.get();
@@ -340,8 +345,12 @@ void DataParallelPass::insertExchanges(func::FuncOp func) {
         if (quantize.getComponent() == Component::grad)
           format = quantize.getFormat();
       b.setInsertionPoint(update);
-      sum = AllGatherSumOp::create(b, update->getLoc(), value.getType(), value,
-                                   format, ranksAttr);
+      if (masterWorker)
+        sum = GatherSumOp::create(b, update->getLoc(), value.getType(), value,
+                                  format, ranksAttr);
+      else
+        sum = AllGatherSumOp::create(b, update->getLoc(), value.getType(),
+                                     value, format, ranksAttr);
     }
     grad.set(sum);
   };
@@ -367,6 +376,52 @@ void DataParallelPass::insertExchanges(func::FuncOp func) {
   }
 }
 
+void DataParallelPass::insertWeightBroadcasts(func::FuncOp func) {
+  OpBuilder b(func.getContext());
+  IntegerAttr ranksAttr = b.getI64IntegerAttr(ranks);
+  // The weights the optimizers update, in walk order (the order of the
+  // broadcasts, the same on every rank).
+  llvm::SetVector<Value> weights;
+  func.walk([&](Operation *op) {
+    if (auto adam = dyn_cast<AdamUpdateOp>(op))
+      weights.insert(adam.getWeight());
+    else if (auto muon = dyn_cast<MuonUpdateOp>(op))
+      weights.insert(muon.getWeight());
+  });
+  // Each value broadcast once, right after its definition.
+  DenseMap<Value, Value> sent;
+  auto broadcast = [&](Value value, FloatFormatAttr format) -> Value {
+    Value &result = sent[value];
+    if (!result) {
+      b.setInsertionPointAfterValue(value);
+      result = BroadcastOp::create(b, value.getLoc(), value.getType(), value,
+                                   format, ranksAttr);
+    }
+    return result;
+  };
+  // The W boundary: what the forward and backward read of a weight is rank
+  // 0's. A weight read through its qopt.quantize (component weight) is
+  // sent as the codes of that format, Q_W(W); a weight read directly is
+  // sent in f32. The updates keep reading the rank's own weight: only the
+  // master's updates count (the workers' gradient sums are zeros, their
+  // state is never read).
+  for (Value weight : weights) {
+    for (OpOperand &use : llvm::make_early_inc_range(weight.getUses())) {
+      Operation *user = use.getOwner();
+      if (isa<AdamUpdateOp, MuonUpdateOp, BroadcastOp>(user))
+        continue;
+      auto quantize = dyn_cast<QuantizeOp>(user);
+      if (quantize && quantize.getComponent() == Component::weight) {
+        Value quantized = quantize.getResult();
+        Value received = broadcast(quantized, quantize.getFormat());
+        quantized.replaceAllUsesExcept(received, received.getDefiningOp());
+        continue;
+      }
+      use.set(broadcast(weight, FloatFormatAttr()));
+    }
+  }
+}
+
 void DataParallelPass::runOnOperation() {
   ModuleOp module = getOperation();
   if (ranks < 1) {
@@ -374,13 +429,8 @@ void DataParallelPass::runOnOperation() {
         << int64_t(ranks);
     return signalPassFailure();
   }
-  if (mode == "master-worker") {
-    module.emitError("qopt-data-parallel: mode=master-worker is not "
-                     "implemented yet (see docs/DataParallel.md); use "
-                     "mode=allreduce");
-    return signalPassFailure();
-  }
-  if (mode != "allreduce") {
+  bool masterWorker = mode == "master-worker";
+  if (!masterWorker && mode != "allreduce") {
     module.emitError("qopt-data-parallel: unknown mode '")
         << mode << "' (allreduce, master-worker)";
     return signalPassFailure();
@@ -406,7 +456,9 @@ void DataParallelPass::runOnOperation() {
   }
   if (failed(shard(func)))
     return signalPassFailure();
-  insertExchanges(func);
+  insertExchanges(func, masterWorker);
+  if (masterWorker)
+    insertWeightBroadcasts(func);
   // An exchange the op's verifier refuses (a dynamic gradient, a size that
   // overflows) is reported here, on the op, rather than as a broken IR
   // after the pass.

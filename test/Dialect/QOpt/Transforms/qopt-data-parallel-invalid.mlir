@@ -1,12 +1,10 @@
 // RUN: qopt-opt %s --qopt-data-parallel="ranks=2" -split-input-file -verify-diagnostics
 // RUN: not qopt-opt %s --qopt-data-parallel="ranks=0" -split-input-file 2>&1 | FileCheck %s --check-prefix=RANKS
-// RUN: not qopt-opt %s --qopt-data-parallel="mode=master-worker" -split-input-file 2>&1 | FileCheck %s --check-prefix=MW
 // RUN: not qopt-opt %s --qopt-data-parallel="mode=ring" -split-input-file 2>&1 | FileCheck %s --check-prefix=MODE
 // RUN: not qopt-opt %s --qopt-data-parallel="function=missing" -split-input-file 2>&1 | FileCheck %s --check-prefix=FUNC
 
 /// One case per guard of --qopt-data-parallel.
 // RANKS: qopt-data-parallel: ranks must be at least 1, got 0
-// MW: qopt-data-parallel: mode=master-worker is not implemented yet
 // MODE: qopt-data-parallel: unknown mode 'ring' (allreduce, master-worker)
 // FUNC: qopt-data-parallel: no function @missing with a body
 

@@ -1,5 +1,6 @@
 // RUN: qopt-opt %s --qopt-data-parallel="ranks=2" -split-input-file | FileCheck %s
 // RUN: qopt-opt %s --qopt-data-parallel="ranks=4" -split-input-file | FileCheck %s --check-prefix=FOUR
+// RUN: qopt-opt %s --qopt-data-parallel="ranks=2 mode=master-worker" -split-input-file | FileCheck %s --check-prefix=MW
 
 /// A linear model y = x w on a batch of 4, its loss sum_i (x_i w)^2 / 4
 /// (dividing by the global batch) and gradient 2 x^T (x w) / 4, through a
@@ -44,6 +45,17 @@ func.func private @predict(%x: tensor<4x3xf32>, %w: tensor<3xf32>) -> tensor<4xf
 // FOUR-LABEL: func.func @train_step
 // FOUR-SAME:    %{{.*}}: tensor<1x3xf32> {qopt.data = "images"}
 // FOUR:         qopt.all_gather_sum %{{.*}} as <fp8_e5m2> ranks 4 : tensor<3xf32>
+// MW-LABEL: func.func @train_step
+// MW-SAME:    (%[[W:[a-z0-9]+]]: tensor<3xf32>
+// MW-SAME:    tensor<2x3xf32> {qopt.data = "images"}
+// MW:         %[[W0:.*]] = qopt.broadcast %[[W]] ranks 2 : tensor<3xf32>
+// MW:         linalg.generic {{.*}} ins(%{{.*}}, %[[W0]] : tensor<2x3xf32>, tensor<3xf32>) outs(%{{.*}} : tensor<2xf32>)
+// MW:         %[[GQ:.*]] = qopt.quantize %{{.*}} to <fp8_e5m2> component <grad>
+// MW:         %[[GS:.*]] = qopt.gather_sum %[[GQ]] as <fp8_e5m2> ranks 2 : tensor<3xf32>
+// MW:         qopt.adam_update %[[W]], %[[GS]],
+// MW:         %[[LS:.*]] = qopt.all_gather_sum %{{.*}} ranks 2 : tensor<f32>
+// MW:         %[[L:.*]] = tensor.extract %[[LS]][] : tensor<f32>
+// MW:         return {{.*}}, %[[L]] :
 func.func @train_step(%w: tensor<3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>,
                       %x: tensor<4x3xf32> {qopt.data = "images"}, %t: i64)
     -> (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, f32) {
@@ -113,5 +125,53 @@ func.func @train_step(%w: tensor<16x10xf32>, %m: tensor<16x10xf32>, %v: tensor<1
   %g1 = linalg.fill ins(%zero : f32) outs(%g0 : tensor<16x10xf32>) -> tensor<16x10xf32>
   %g = linalg.matmul ins(%xt, %d : tensor<16x8xf32>, tensor<8x10xf32>) outs(%g1 : tensor<16x10xf32>) -> tensor<16x10xf32>
   %w1, %m1, %v1 = qopt.adam_update %w, %g, %m, %v, %t {lr = 1.0e-2 : f32} : tensor<16x10xf32>
+  return %w1, %m1, %v1 : tensor<16x10xf32>, tensor<16x10xf32>, tensor<16x10xf32>
+}
+
+
+// -----
+
+/// Master-worker with a quantized weight: Q_W(W) is what the master
+/// broadcasts, in the weight's format, and every read of the quantize's
+/// result (the forward and the backward) reads the broadcast; the update
+/// reads the rank's own master weight. A weight two updates read (here
+/// once) is broadcast once. Allreduce leaves the weight alone.
+// CHECK-LABEL: func.func @train_step
+// CHECK-NOT:     qopt.broadcast
+// CHECK:         qopt.all_gather_sum %{{.*}} as <bf16> ranks 2 : tensor<16x10xf32>
+// MW-LABEL: func.func @train_step
+// MW-SAME:    (%[[W:[a-z0-9]+]]: tensor<16x10xf32>
+// MW:         %[[WQ:.*]] = qopt.quantize %[[W]] to <fp8_e4m3> component <weight>
+// MW-NEXT:    %[[W0:.*]] = qopt.broadcast %[[WQ]] as <fp8_e4m3> ranks 2 : tensor<16x10xf32>
+// MW-NOT:     %[[WQ]]
+// MW:         linalg.matmul ins(%{{.*}}, %[[W0]] : tensor<4x16xf32>, tensor<16x10xf32>)
+// MW:         linalg.transpose ins(%[[W0]] : tensor<16x10xf32>)
+// MW:         %[[GS:.*]] = qopt.gather_sum %{{.*}} as <bf16> ranks 2 : tensor<16x10xf32>
+// MW:         qopt.adam_update %[[W]], %[[GS]],
+// MW-NOT:     qopt.broadcast
+func.func @train_step(%w: tensor<16x10xf32>, %m: tensor<16x10xf32>, %v: tensor<16x10xf32>,
+                      %x: tensor<8x16xf32> {qopt.data = "images"},
+                      %y: tensor<8x10xf32> {qopt.data = "labels"}, %t: i64)
+    -> (tensor<16x10xf32>, tensor<16x10xf32>, tensor<16x10xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %wq = qopt.quantize %w to <fp8_e4m3> component <weight> : tensor<16x10xf32>
+  %e = tensor.empty() : tensor<8x10xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<8x10xf32>) -> tensor<8x10xf32>
+  %l = linalg.matmul ins(%x, %wq : tensor<8x16xf32>, tensor<16x10xf32>) outs(%z : tensor<8x10xf32>) -> tensor<8x10xf32>
+  %d = arith.subf %l, %y : tensor<8x10xf32>
+  // The error through the weight (backward): d W^T.
+  %wt0 = tensor.empty() : tensor<10x16xf32>
+  %wt = linalg.transpose ins(%wq : tensor<16x10xf32>) outs(%wt0 : tensor<10x16xf32>) permutation = [1, 0]
+  %xt0 = tensor.empty() : tensor<16x8xf32>
+  %xt = linalg.transpose ins(%x : tensor<8x16xf32>) outs(%xt0 : tensor<16x8xf32>) permutation = [1, 0]
+  %g0 = tensor.empty() : tensor<16x10xf32>
+  %g1 = linalg.fill ins(%zero : f32) outs(%g0 : tensor<16x10xf32>) -> tensor<16x10xf32>
+  %g = linalg.matmul ins(%xt, %d : tensor<16x8xf32>, tensor<8x10xf32>) outs(%g1 : tensor<16x10xf32>) -> tensor<16x10xf32>
+  %gq = qopt.quantize %g to <bf16> component <grad> : tensor<16x10xf32>
+  %w1, %m1, %v1 = qopt.adam_update %w, %gq, %m, %v, %t {lr = 1.0e-2 : f32} : tensor<16x10xf32>
+  // (The error of the input, computed and unused, as a backward would.)
+  %dx0 = tensor.empty() : tensor<8x16xf32>
+  %dx1 = linalg.fill ins(%zero : f32) outs(%dx0 : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %dx = linalg.matmul ins(%d, %wt : tensor<8x10xf32>, tensor<10x16xf32>) outs(%dx1 : tensor<8x16xf32>) -> tensor<8x16xf32>
   return %w1, %m1, %v1 : tensor<16x10xf32>, tensor<16x10xf32>, tensor<16x10xf32>
 }

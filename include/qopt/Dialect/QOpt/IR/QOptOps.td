@@ -193,12 +193,31 @@ def QOpt_DecodeOp : QOpt_Op<"decode", [Pure, SameOperandsAndResultShape]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Data-parallel exchanges
+//===----------------------------------------------------------------------===//
+
+// The exchanges of a data-parallel step (--qopt-data-parallel): an f32
+// tensor in, an f32 tensor of the same type out, travelling as the codes of
+// `format` (f32 without one) between `ranks` MPI processes. They
+// communicate: every rank must run the same exchanges in the same order.
+class QOpt_ExchangeOp<string mnemonic> : QOpt_Op<mnemonic, [
+    AllTypesMatch<["input", "result"]>,
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let arguments = (ins QOpt_F32Tensor:$input,
+                       OptionalAttr<QOpt_FloatFormatAttr>:$format,
+                       I64Attr:$ranks);
+  let results = (outs QOpt_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input (`as` $format^)? `ranks` $ranks attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // AllGatherSumOp
 //===----------------------------------------------------------------------===//
 
-def QOpt_AllGatherSumOp : QOpt_Op<"all_gather_sum", [
-    AllTypesMatch<["input", "result"]>,
-    MemoryEffects<[MemRead, MemWrite]>]> {
+def QOpt_AllGatherSumOp : QOpt_ExchangeOp<"all_gather_sum"> {
   let summary = "sum a tensor over the ranks of a data-parallel run, "
                 "exchanged as the codes of a float format";
   let description = [{
@@ -238,14 +257,86 @@ def QOpt_AllGatherSumOp : QOpt_Op<"all_gather_sum", [
     %loss = qopt.all_gather_sum %l ranks 4 : tensor<f32>
     ```
   }];
-  let arguments = (ins QOpt_F32Tensor:$input,
-                       OptionalAttr<QOpt_FloatFormatAttr>:$format,
-                       I64Attr:$ranks);
-  let results = (outs QOpt_F32Tensor:$result);
-  let assemblyFormat = [{
-    $input (`as` $format^)? `ranks` $ranks attr-dict `:` type($input)
+}
+
+//===----------------------------------------------------------------------===//
+// GatherSumOp
+//===----------------------------------------------------------------------===//
+
+def QOpt_GatherSumOp : QOpt_ExchangeOp<"gather_sum"> {
+  let summary = "sum a tensor over the ranks of a data-parallel run at rank "
+                "0 (the master), exchanged as the codes of a float format";
+  let description = [{
+    The `qopt.gather_sum` operation is the G boundary of a master/worker
+    data-parallel step (`--qopt-data-parallel="mode=master-worker"`,
+    docs/DataParallel.md): every one of the `ranks` processes sends its
+    `input` to rank 0, which gets
+
+    ```
+    result = (((-0.0 + x_0) + x_1) + ...) + x_(ranks-1)
+    ```
+
+    element by element in f32, in rank order, where x_r is rank r's input
+    rounded to `format` (nearest-even; exact for an input a `qopt.quantize`
+    already rounded to `format`); without `format` the inputs travel as
+    f32. The sum is the one `qopt.all_gather_sum` computes, bit for bit.
+    On every other rank the result is +0.0 everywhere: the workers do not
+    receive the sum (the master updates, then sends the weights back with
+    `qopt.broadcast`).
+
+    What crosses the network is each worker's input as the codes of
+    `format` (the containers of `qopt.encode`), to rank 0 only. The op
+    communicates: every rank must execute the same exchanges in the same
+    order.
+
+    The CPU lowering (`--convert-qopt-to-linalg`) encodes the input, calls
+    `qopt_dp_gather` of qopt's MPI runtime (`libqopt_dp_runtime.so`; rank
+    0 receives ranks x the codes, the other ranks zeros) and sums the
+    decoded codes with a `linalg.generic` whose outer loop runs over the
+    ranks.
+
+    Example:
+
+    ```mlir
+    %sum = qopt.gather_sum %g as <fp8_e5m2> ranks 4 : tensor<784x128xf32>
+    ```
   }];
-  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// BroadcastOp
+//===----------------------------------------------------------------------===//
+
+def QOpt_BroadcastOp : QOpt_ExchangeOp<"broadcast"> {
+  let summary = "send rank 0's tensor to every rank of a data-parallel run, "
+                "as the codes of a float format";
+  let description = [{
+    The `qopt.broadcast` operation is the W boundary of a master/worker
+    data-parallel step (`--qopt-data-parallel="mode=master-worker"`,
+    docs/DataParallel.md): rank 0 (the master) sends its `input` rounded
+    to `format` (nearest-even; exact for an input a `qopt.quantize`
+    already rounded to `format`, such as Q_W(W)) to the other `ranks` - 1
+    processes, and every rank, rank 0 included, gets that value as
+    `result`. The other ranks' inputs are ignored. Without `format` the
+    input travels as f32. With one rank the result is the input (rounded
+    to `format`).
+
+    What crosses the network is rank 0's input as the codes of `format`
+    (the containers of `qopt.encode`: 1 byte per element for fp8 formats,
+    2 for bf16). The op communicates: every rank must execute the same
+    exchanges in the same order.
+
+    The CPU lowering (`--convert-qopt-to-linalg`) encodes the input, calls
+    `qopt_dp_broadcast` of qopt's MPI runtime (`libqopt_dp_runtime.so`)
+    and decodes the received codes (`qopt.decode`).
+
+    Example:
+
+    ```mlir
+    %wq = qopt.quantize %w to <fp8_e4m3> component <weight> : tensor<784x128xf32>
+    %w0 = qopt.broadcast %wq as <fp8_e4m3> ranks 4 : tensor<784x128xf32>
+    ```
+  }];
 }
 
 //===----------------------------------------------------------------------===//

@@ -564,6 +564,21 @@ def DataParallelPass : Pass<"qopt-data-parallel", "::mlir::ModuleOp"> {
     3. **The scalar results** of the step (f32: the loss) are summed over
        the ranks in f32, so every rank returns the global loss.
 
+    With `mode=master-worker` (the paper's round), rank 0 is the master:
+
+    2'. **G boundary.** The gradient operands become `qopt.gather_sum`
+        instead: the workers' codes go to rank 0 only, which sums them in
+        rank order (bit for bit the all-gather's sum) and applies the
+        update; on the workers the sum is zeros and their updates are
+        ignored.
+    4.  **W boundary.** Every read of an updated weight other than by an
+        optimizer update becomes rank 0's: a `qopt.quantize ... component
+        <weight>` of it is followed by a `qopt.broadcast` in its format
+        (Q_W(W) travels as codes) whose result replaces the quantize's
+        everywhere; a weight read without quantization is broadcast in
+        f32. The workers thus compute forward and backward at the master's
+        Q_W(W), and a step is bit for bit the allreduce step on rank 0.
+
     Errors, on the operation concerned, instead of a silently wrong
     step: no `qopt.data` argument; a batch not divisible by `ranks`;
     batch dimensions that disagree or a batch whose size differs between
@@ -571,8 +586,8 @@ def DataParallelPass : Pass<"qopt-data-parallel", "::mlir::ModuleOp"> {
     non-data argument or a returned tensor along the batch; a `linalg` op
     whose indexing map mixes a batch loop into an expression or that reads
     a batch loop's `linalg.index`; any other op on a batch tensor
-    (`tensor.dim`, `tensor.extract`, reshapes, calls left after inlining).
-    `mode=master-worker` is not implemented yet and is refused.
+    (`tensor.dim`, `tensor.extract`, reshapes, calls left after inlining);
+    a mode other than `allreduce` and `master-worker`.
 
     Example (`ranks=2`, batch 4, gradient at fp8_e5m2):
 
@@ -600,6 +615,13 @@ def DataParallelPass : Pass<"qopt-data-parallel", "::mlir::ModuleOp"> {
           : tensor<3xf32>
       ...
     }
+    // After, with mode=master-worker (a weight quantized to fp8_e4m3):
+      %wq = qopt.quantize %w to <fp8_e4m3> component <weight> : tensor<3xf32>
+      %w0 = qopt.broadcast %wq as <fp8_e4m3> ranks 2 : tensor<3xf32>
+      ... // the forward and backward read %w0
+      %gs = qopt.gather_sum %gq as <fp8_e5m2> ranks 2 : tensor<3xf32>
+      %w1, %m1, %v1 = qopt.adam_update %w, %gs, %m, %v, %t {lr = 1.0e-3 : f32}
+          : tensor<3xf32>
     ```
   }];
   let options = [
@@ -607,7 +629,8 @@ def DataParallelPass : Pass<"qopt-data-parallel", "::mlir::ModuleOp"> {
            "Number of MPI ranks the step is compiled for (mpirun -np)">,
     Option<"mode", "mode", "std::string", /*default=*/"\"allreduce\"",
            "allreduce (every rank applies the update to the summed "
-           "gradient); master-worker is not implemented yet">,
+           "gradient) or master-worker (rank 0 sums the gradients, "
+           "updates and broadcasts Q_W(W))">,
     Option<"function", "function", "std::string",
            /*default=*/"\"train_step\"",
            "Name of the training-step function">,
