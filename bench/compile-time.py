@@ -22,22 +22,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def cpu_lines():
-    model, flags = "unknown", "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "model name" and model == "unknown":
-                    model = value.strip()
-                elif key == "flags" and flags == "unknown":
-                    flags = value.strip()
-    except OSError:
-        pass
-    return f"CPU: {model}\nCPU flags: {flags}"
+sys.path.insert(0, HERE)
+from cpuinfo import cpu_lines  # noqa: E402
 
 
 def run_once(qopt_opt, source):

@@ -27,6 +27,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from cpuinfo import cpu_lines  # noqa: E402
 
 FORMATS = {
     "f32": ["--quantize=none"],
@@ -37,23 +39,6 @@ REPORT = re.compile(
     r"data-parallel rank (\d+): sent (\d+) bytes in (\d+) exchanges "
     r"\(f32: (\d+) bytes\), ([0-9.]+) s exchanging of ([0-9.]+) s in the "
     r"step")
-
-
-def cpu_lines():
-    model, flags = "unknown", "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "model name" and model == "unknown":
-                    model = value.strip()
-                elif key == "flags" and flags == "unknown":
-                    flags = value.strip()
-    except OSError:
-        pass
-    return (f"CPU: {model} ({os.cpu_count()} logical CPUs)\n"
-            f"CPU flags: {flags}")
 
 
 def batch_100(source, target):

@@ -55,6 +55,18 @@ static bool isMulAddBody(Block &body) {
   return mulOfInputs && addOfOut;
 }
 
+/// `linalg.transpose` of a static matrix into a fresh tensor.
+static Value transposeMatrix(PatternRewriter &rewriter, Location loc,
+                             Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  Value init = tensor::EmptyOp::create(rewriter, loc,
+                                       {type.getDimSize(1), type.getDimSize(0)},
+                                       type.getElementType());
+  return linalg::TransposeOp::create(rewriter, loc, value, init,
+                                     ArrayRef<int64_t>{1, 0})
+      ->getResult(0);
+}
+
 /// The loop dimension of each result of a 2-result projected permutation,
 /// or nothing.
 static std::optional<std::pair<unsigned, unsigned>> dimsOf(AffineMap map) {
@@ -115,19 +127,10 @@ struct NormalizeMatmul : OpInterfaceRewritePattern<linalg::LinalgOp> {
       return rewriter.notifyMatchFailure(op, "not a matrix product");
 
     Location loc = op.getLoc();
-    auto transpose = [&](Value value) -> Value {
-      auto type = cast<RankedTensorType>(value.getType());
-      Value init = tensor::EmptyOp::create(
-          rewriter, loc, {type.getDimSize(1), type.getDimSize(0)},
-          type.getElementType());
-      return linalg::TransposeOp::create(rewriter, loc, value, init,
-                                         ArrayRef<int64_t>{1, 0})
-          ->getResult(0);
-    };
     if (lhs->first != m)
-      a = transpose(a);
+      a = transposeMatrix(rewriter, loc, a);
     if (rhs->first != k)
-      b = transpose(b);
+      b = transposeMatrix(rewriter, loc, b);
     Value init = op.getDpsInitOperand(0)->get();
     rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
         op, TypeRange{init.getType()}, ValueRange{a, b}, ValueRange{init});
@@ -234,21 +237,12 @@ struct CollapseContraction : OpRewritePattern<linalg::GenericOp> {
         groups[i < split ? 0 : 1].push_back(i);
       return tensor::CollapseShapeOp::create(rewriter, loc, value, groups);
     };
-    auto transpose = [&](Value value) -> Value {
-      auto type = cast<RankedTensorType>(value.getType());
-      Value init = tensor::EmptyOp::create(
-          rewriter, loc, {type.getDimSize(1), type.getDimSize(0)},
-          type.getElementType());
-      return linalg::TransposeOp::create(rewriter, loc, value, init,
-                                         ArrayRef<int64_t>{1, 0})
-          ->getResult(0);
-    };
     Value a2 = collapse(a, lhsGroups->second);
     Value b2 = collapse(b, rhsGroups->second);
     if (!aRowsFirst)
-      a2 = transpose(a2);
+      a2 = transposeMatrix(rewriter, loc, a2);
     if (!bReductionFirst)
-      b2 = transpose(b2);
+      b2 = transposeMatrix(rewriter, loc, b2);
     Value init = op.getDpsInitOperand(0)->get();
     Value init2 = collapse(init, outGroups->second);
     Value product =
