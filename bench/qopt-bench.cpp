@@ -26,10 +26,11 @@
 //  * standalone qopt.quantize to bf16 on 64M floats (quantize.mlir), into a
 //    destination and in place, nearest-even, toward zero and stochastic,
 //    against a copy loop and a hand-written quantizer.
-// Usage: qopt-bench [pairs] [--csv] [--quantize-only]. The CPU's flags are
-// printed first: the kernels and baselines are compiled with -march=native, so
-// the figures belong to that CPU. --csv adds one `name,median,min,max` row per
-// figure.
+// Usage: qopt-bench [pairs] [--csv] [--quantize-only] [--threads-only]
+// [--muon-only] (Muon on 512x512, 1024x1024, 2048x512, 2048x2048). The CPU's
+// flags are printed first: the kernels and baselines are compiled with
+// -march=native, so the figures belong to that CPU. --csv adds one
+// `name,median,min,max` row per figure.
 //
 //===----------------------------------------------------------------------===//
 
@@ -86,6 +87,11 @@ extern "C" void _mlir_ciface_adam_fused_bf16(MemRef<1> *w, MemRef<1> *g,
                                              int64_t t);
 extern "C" void _mlir_ciface_muon_1024(MemRef<2> *w, MemRef<2> *g,
                                        MemRef<2> *b);
+extern "C" void _mlir_ciface_muon_512(MemRef<2> *w, MemRef<2> *g, MemRef<2> *b);
+extern "C" void _mlir_ciface_muon_2048(MemRef<2> *w, MemRef<2> *g,
+                                       MemRef<2> *b);
+extern "C" void _mlir_ciface_muon_2048x512(MemRef<2> *w, MemRef<2> *g,
+                                           MemRef<2> *b);
 // adam-narrow.mlir: f32 state in the 8-bit formats, and the narrow steps.
 extern "C" void _mlir_ciface_adam_state_f32_f8(MemRef<1> *w, MemRef<1> *g,
                                                MemRef<1> *m, MemRef<1> *v,
@@ -419,19 +425,24 @@ void printCpu() {
 // Muon with OpenBLAS
 //===----------------------------------------------------------------------===//
 
-/// The Muon step of qopt.muon_update (defaults, square weight) with the
-/// Newton-Schulz matmuls on cblas_sgemm.
+/// The Muon step of qopt.muon_update (defaults) on a rows x cols weight with
+/// the Newton-Schulz matmuls on cblas_sgemm. As in the lowering, a tall
+/// weight is orthogonalised transposed (X is short x long).
 struct MuonBlas {
-  int64_t n;
+  int64_t rows, cols, shortDim, longDim;
   std::vector<float> u, x, a, aa, next;
-  explicit MuonBlas(int64_t n)
-      : n(n), u(n * n), x(n * n), a(n * n), aa(n * n), next(n * n) {}
+  MuonBlas(int64_t rows, int64_t cols)
+      : rows(rows), cols(cols), shortDim(std::min(rows, cols)),
+        longDim(std::max(rows, cols)), u(rows * cols), x(rows * cols),
+        a(shortDim * shortDim), aa(shortDim * shortDim), next(rows * cols) {}
 
   __attribute__((noinline)) void
   step(float *__restrict w, const float *__restrict g, float *__restrict b) {
     const float mu = 0.95f, lr = 2.0e-2f, eps = 1.0e-7f;
     const float ca = 3.4445f, cb = -4.7750f, cc = 2.0315f;
-    const size_t size = n * n;
+    const size_t size = rows * cols;
+    const bool transposed = rows > cols;
+    const int64_t m = shortDim, n = longDim;
     for (size_t i = 0; i < size; ++i) {
       float b1 = mu * b[i] + g[i];
       b[i] = b1;
@@ -441,24 +452,29 @@ struct MuonBlas {
     for (size_t i = 0; i < size; ++i)
       sum += u[i] * u[i];
     float denom = std::sqrt(sum) + eps;
-    for (size_t i = 0; i < size; ++i)
-      x[i] = u[i] / denom;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        x[transposed ? c * rows + r : r * cols + c] = u[r * cols + c] / denom;
     for (int s = 0; s < 5; ++s) {
       // A = X X^T, A A, then next = a X + (b A + c A A) X.
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f,
-                  x.data(), n, x.data(), n, 0.0f, a.data(), n);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f,
-                  a.data(), n, a.data(), n, 0.0f, aa.data(), n);
-      for (size_t i = 0; i < size; ++i) {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, m, n, 1.0f,
+                  x.data(), n, x.data(), n, 0.0f, a.data(), m);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0f,
+                  a.data(), m, a.data(), m, 0.0f, aa.data(), m);
+      for (size_t i = 0; i < size_t(m * m); ++i)
         aa[i] = cb * a[i] + cc * aa[i];
+      for (size_t i = 0; i < size; ++i)
         next[i] = ca * x[i];
-      }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f,
-                  aa.data(), n, x.data(), n, 1.0f, next.data(), n);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, m, 1.0f,
+                  aa.data(), m, x.data(), n, 1.0f, next.data(), n);
       std::swap(x, next);
     }
-    for (size_t i = 0; i < size; ++i)
-      w[i] = w[i] - lr * x[i];
+    const float lrScale =
+        lr * std::sqrt(std::max(1.0f, float(rows) / float(cols)));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        w[r * cols + c] -=
+            lrScale * x[transposed ? c * rows + r : r * cols + c];
   }
 };
 
@@ -1010,12 +1026,51 @@ void benchThreads(int pairs) {
 
 } // namespace
 
+/// Times the compiled Muon step `kernel` on a rows x cols weight against
+/// MuonBlas (single thread), after checking one step of each; records the
+/// ratio as `name`.
+void benchMuon(int64_t rows, int64_t cols,
+               void (*kernel)(MemRef<2> *, MemRef<2> *, MemRef<2> *), int pairs,
+               const std::string &name) {
+  std::vector<float> w0(rows * cols), g0(rows * cols), b0(rows * cols);
+  AdamState init(rows * cols);
+  std::copy(init.w.begin(), init.w.end(), w0.begin());
+  std::copy(init.g.begin(), init.g.end(), g0.begin());
+  std::copy(init.m.begin(), init.m.end(), b0.begin());
+  std::vector<float> wc = w0, bc = b0, wb = w0, bb = b0;
+  MuonBlas blas(rows, cols);
+  MemRef<2> mw = view2(wc.data(), rows, cols),
+            mg = view2(g0.data(), rows, cols),
+            mb = view2(bc.data(), rows, cols);
+  kernel(&mw, &mg, &mb);
+  blas.step(wb.data(), g0.data(), bb.data());
+  std::printf("\nMuon %lldx%lld check (one step, compiled vs OpenBLAS): max "
+              "|dW| / max |W| = %.2g, buffer %s\n",
+              (long long)rows, (long long)cols, maxRelDiff(wc, wb),
+              bc == bb ? "bit-identical" : "DIFFERENT");
+  auto runCompiled = [&] { kernel(&mw, &mg, &mb); };
+  auto runBlas = [&] { blas.step(wb.data(), g0.data(), bb.data()); };
+  PairTimes muon = alternate(pairs, runCompiled, runBlas);
+  const double m = std::min(rows, cols), n = std::max(rows, cols);
+  // Per Newton-Schulz step: X X^T (m m n), A A (m^3), (..) X (m m n).
+  const double flops = 5.0 * 2.0 * (2.0 * m * m * n + m * m * m);
+  std::printf("Muon step on %lldx%lld (5 Newton-Schulz steps, 15 matmuls), "
+              "single thread, %d pairs\n",
+              (long long)rows, (long long)cols, pairs);
+  std::printf("  compiled (qopt)               %7.1f ms  %6.1f GFLOP/s\n",
+              stats(muon.a).median * 1e3, flops / stats(muon.a).median / 1e9);
+  std::printf("  OpenBLAS cblas_sgemm          %7.1f ms  %6.1f GFLOP/s\n",
+              stats(muon.b).median * 1e3, flops / stats(muon.b).median / 1e9);
+  printRatio("time compiled / OpenBLAS (target <= 1)", muon.ratio, name);
+}
+
 int main(int argc, char **argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   int pairs = 11;
   bool csv = false;
   bool quantizeOnly = false;
   bool threadsOnly = false;
+  bool muonOnly = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     char *end = nullptr;
@@ -1026,13 +1081,15 @@ int main(int argc, char **argv) {
       quantizeOnly = true;
     } else if (arg == "--threads-only") {
       threadsOnly = true;
+    } else if (arg == "--muon-only") {
+      muonOnly = true;
     } else if (!arg.empty() && *end == '\0' && value >= 1 && value <= 10000) {
       pairs = static_cast<int>(value);
     } else {
       std::fprintf(stderr,
                    "qopt-bench: unexpected argument '%s'\n"
                    "usage: qopt-bench [pairs] [--csv] [--quantize-only] "
-                   "[--threads-only]\n",
+                   "[--threads-only] [--muon-only]\n",
                    argv[i]);
       return 2;
     }
@@ -1059,6 +1116,21 @@ int main(int argc, char **argv) {
   }
   if (quantizeOnly) {
     benchQuantize(pairs);
+    printCsv();
+    return 0;
+  }
+  if (muonOnly) {
+    // Square and tall weights (the tall one is orthogonalised transposed:
+    // its Gram matrices are 512x512, reduced over 2048).
+    int muonPairs = std::max(3, pairs / 2);
+    benchMuon(512, 512, _mlir_ciface_muon_512, muonPairs,
+              "muon_512x512_compiled_vs_openblas_time");
+    benchMuon(1024, 1024, _mlir_ciface_muon_1024, muonPairs,
+              "muon_compiled_vs_openblas_time");
+    benchMuon(2048, 512, _mlir_ciface_muon_2048x512, muonPairs,
+              "muon_2048x512_compiled_vs_openblas_time");
+    benchMuon(2048, 2048, _mlir_ciface_muon_2048, muonPairs,
+              "muon_2048x2048_compiled_vs_openblas_time");
     printCsv();
     return 0;
   }
@@ -1176,40 +1248,12 @@ int main(int argc, char **argv) {
   //===--------------------------------------------------------------------===//
   // Muon on 1024x1024
   //===--------------------------------------------------------------------===//
-  const int64_t dim = 1024;
-  std::vector<float> w0(dim * dim), g0(dim * dim), b0(dim * dim);
-  AdamState init(dim * dim);
-  std::copy(init.w.begin(), init.w.end(), w0.begin());
-  std::copy(init.g.begin(), init.g.end(), g0.begin());
-  std::copy(init.m.begin(), init.m.end(), b0.begin());
-  std::vector<float> wc = w0, bc = b0, wb = w0, bb = b0;
-  MuonBlas blas(dim);
-  MemRef<2> mw = view2(wc.data(), dim, dim), mg = view2(g0.data(), dim, dim),
-            mb = view2(bc.data(), dim, dim);
-  _mlir_ciface_muon_1024(&mw, &mg, &mb);
-  blas.step(wb.data(), g0.data(), bb.data());
-  std::printf("\nMuon check (one step, compiled vs OpenBLAS): max |dW| / "
-              "max |W| = %.2g, buffer %s\n",
-              maxRelDiff(wc, wb), bc == bb ? "bit-identical" : "DIFFERENT");
-  auto runMuonCompiled = [&] { _mlir_ciface_muon_1024(&mw, &mg, &mb); };
-  auto runMuonBlas = [&] { blas.step(wb.data(), g0.data(), bb.data()); };
-  int muonPairs = std::max(3, pairs / 2);
-  PairTimes muon = alternate(muonPairs, runMuonCompiled, runMuonBlas);
-  const double flops = 5.0 * 3.0 * 2.0 * dim * dim * dim;
-  std::printf("Muon step on 1024x1024 (5 Newton-Schulz steps, 15 matmuls), "
-              "single thread, %d pairs\n",
-              muonPairs);
-  std::printf("  compiled (qopt)               %7.1f ms  %6.1f GFLOP/s\n",
-              stats(muon.a).median * 1e3, flops / stats(muon.a).median / 1e9);
-  std::printf("  OpenBLAS cblas_sgemm          %7.1f ms  %6.1f GFLOP/s\n",
-              stats(muon.b).median * 1e3, flops / stats(muon.b).median / 1e9);
-  printRatio("time compiled / OpenBLAS (target <= 2)", muon.ratio,
-             "muon_compiled_vs_openblas_time");
+  benchMuon(1024, 1024, _mlir_ciface_muon_1024, std::max(3, pairs / 2),
+            "muon_compiled_vs_openblas_time");
 
   //===--------------------------------------------------------------------===//
   // Standalone quantize on 64M floats
   //===--------------------------------------------------------------------===//
-  blas = MuonBlas(0);
   benchQuantize(pairs);
 
 #ifdef QOPT_BENCH_OPENMP

@@ -14,6 +14,8 @@
 
 #include "qopt/Pipelines/Passes.h"
 
+#include "qopt/Dialect/QOpt/IR/QOptAttrNames.h"
+
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
@@ -134,6 +136,69 @@ static bool isZeroOffsetSliceOf(Value value, Value root) {
     value = slice.getSource();
   }
   return true;
+}
+
+/// The first multiple of `tile` at or after `value` (an index).
+static Value roundUp(OpBuilder &b, Location loc, Value value, int64_t tile) {
+  Value step = arith::ConstantIndexOp::create(b, loc, tile);
+  Value tiles = arith::CeilDivUIOp::create(b, loc, value, step);
+  return arith::MulIOp::create(b, loc, tiles, step);
+}
+
+/// Fills the blocks of the square `c` (`size` x `size`) that the M loop of
+/// a kSymmetricAttr matmul skipped with the transpose of their mirror image
+/// above the diagonal, which was computed (O(size^2) scalar copies against
+/// the O(size^3) product). In the column block at n (`tn`
+/// wide) the M loop stopped at roundUp(n + tn, tm); the rows from there on,
+/// in blocks of `tm`, lie below the diagonal, and their mirror (rows
+/// [n, n + tn) of columns past n + tn) above it. Built right after `c`'s
+/// definition; returns the completed matrix.
+static Value mirrorSkippedBlocks(RewriterBase &rewriter, Location loc, Value c,
+                                 int64_t size, int64_t tn, int64_t tm) {
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value last = arith::ConstantIndexOp::create(rewriter, loc, size - tn);
+  Value end = arith::ConstantIndexOp::create(rewriter, loc, size);
+  Value colStep = arith::ConstantIndexOp::create(rewriter, loc, tn);
+  Value rowStep = arith::ConstantIndexOp::create(rewriter, loc, tm);
+  auto build = [&](OpBuilder &b, Location loc, Value jb, ValueRange carried) {
+    Value below =
+        roundUp(b, loc, arith::AddIOp::create(b, loc, jb, colStep), tm);
+    auto rows = scf::ForOp::create(
+        b, loc, below, end, rowStep, carried,
+        [&](OpBuilder &b, Location loc, Value ib, ValueRange carried) {
+          // Element by element: C[ib + r][jb + c] = C[jb + c][ib + r]. Each
+          // read comes before the write into the same tensor, so
+          // bufferization updates C in place. (A linalg.transpose between
+          // two slices of C would make it copy the source block first, through
+          // the runtime library's memrefCopy.)
+          Value one = arith::ConstantIndexOp::create(b, loc, 1);
+          Value blockRows = arith::ConstantIndexOp::create(b, loc, tm);
+          Value blockCols = arith::ConstantIndexOp::create(b, loc, tn);
+          auto copyRow = [&](OpBuilder &b, Location loc, Value r,
+                             ValueRange carried) {
+            Value row = arith::AddIOp::create(b, loc, ib, r);
+            auto cols = scf::ForOp::create(
+                b, loc, zero, blockCols, one, carried,
+                [&](OpBuilder &b, Location loc, Value c, ValueRange carried) {
+                  Value col = arith::AddIOp::create(b, loc, jb, c);
+                  Value value = tensor::ExtractOp::create(b, loc, carried[0],
+                                                          ValueRange{col, row});
+                  Value filled = tensor::InsertOp::create(
+                      b, loc, value, carried[0], ValueRange{row, col});
+                  scf::YieldOp::create(b, loc, filled);
+                });
+            scf::YieldOp::create(b, loc, cols.getResults());
+          };
+          auto block = scf::ForOp::create(b, loc, zero, blockRows, one, carried,
+                                          copyRow);
+          scf::YieldOp::create(b, loc, block.getResults());
+        });
+    scf::YieldOp::create(b, loc, rows.getResults());
+  };
+  // The last column block has no block below the diagonal.
+  auto columns = scf::ForOp::create(rewriter, loc, zero, last, colStep,
+                                    ValueRange{c}, build);
+  return columns.getResult(0);
 }
 
 /// Tiles static linalg.matmul ops for cache and registers and vectorises
@@ -344,9 +409,20 @@ struct QOptTileAndVectorizeMatmulsPass
       // Register tiles must be full for static vector shapes.
       if (!vectorizable)
         continue;
+      // A symmetric result (kSymmetricAttr) needs only the M tiles that
+      // reach the diagonal of each column block: the others are mirrored
+      // afterwards. That takes a square C tiled along both M and N into
+      // several column blocks.
+      bool symmetric = matmul->hasAttr(qopt::kSymmetricAttr) &&
+                       bounds[0] == bounds[1] && cache[0] != 0 &&
+                       cache[1] != 0 && bounds[1] > cache[1];
+      // The tiles cloned from the matmul must not claim symmetry.
+      matmul->removeAttr(qopt::kSymmetricAttr);
       // Cache tiles in two steps, N and K outside M, so that B's panel is
       // packed once per (N, K) tile and reused by every M tile.
-      Operation *panel = tile(rewriter, matmul, {0, cache[1], cache[2]});
+      SmallVector<LoopLikeOpInterface> panelLoops;
+      Operation *panel = tile(rewriter, matmul, {0, cache[1], cache[2]},
+                              /*interchange=*/{}, &panelLoops);
       if (!panel)
         continue;
       Value packed =
@@ -365,6 +441,29 @@ struct QOptTileAndVectorizeMatmulsPass
                       rowLoops.size() == 1 && isa<scf::ForOp>(*rowLoops[0]);
       if (parallel)
         rowLoops[0]->setAttr(qopt::kParallelRowsAttr, rewriter.getUnitAttr());
+      if (symmetric && rowLoops.size() == 1 && !panelLoops.empty()) {
+        // Rows [0, roundUp(n + tn, tm)) of the column block at n: the M
+        // tiles that reach its diagonal (the bound is a multiple of tm and
+        // at most M, which tm divides, so every tile stays full).
+        auto rowLoop = cast<scf::ForOp>(*rowLoops[0]);
+        auto columnLoop = cast<scf::ForOp>(*panelLoops.front());
+        Location loc = rowLoop.getLoc();
+        rewriter.setInsertionPoint(rowLoop);
+        Value reach = arith::AddIOp::create(
+            rewriter, loc, columnLoop.getInductionVar(),
+            arith::ConstantIndexOp::create(rewriter, loc, cache[1]));
+        Value upper = arith::MinUIOp::create(
+            rewriter, loc, roundUp(rewriter, loc, reach, cache[0]),
+            rowLoop.getUpperBound());
+        rewriter.modifyOpInPlace(
+            rowLoop, [&] { rowLoop.getUpperBoundMutable().assign(upper); });
+        rewriter.setInsertionPointAfter(columnLoop);
+        Value computed = columnLoop->getResult(0);
+        Value full = mirrorSkippedBlocks(rewriter, loc, computed, bounds[0],
+                                         cache[1], cache[0]);
+        rewriter.replaceAllUsesExcept(computed, full,
+                                      full.getDefiningOp<scf::ForOp>());
+      }
       Value packedA = packed && regs[2] == 1
                           ? packOperand(rewriter, tiled, 0, 0, regs[0],
                                         /*threadPrivate=*/parallel)

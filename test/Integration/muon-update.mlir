@@ -10,6 +10,14 @@
 // RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e muon_square_coeffs -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref muon --rows=32 --cols=32 --steps=2 --lr=0.01 --wd=0.01 --ns-steps=3 --a=2.0 --b=-1.5 --c=0.5 --eps=1e-5 | FileCheck %s
 // RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e muon_tall_quantized -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref muon --rows=40 --cols=24 --steps=3 --lr=0.02 --wd=0.05 --qw=bf16 --qg=fp8_e5m2:stochastic:5 --qb-out=bf16 | FileCheck %s
 // RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e muon_wide_quantized -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref muon --rows=24 --cols=40 --steps=3 --lr=0.02 --nesterov=0 --qg=bf16 --qb=e8m3:zero | FileCheck %s
+// Gram matrices large enough for the matmul tiling's column blocks, so the
+// symmetric products compute one half and mirror the rest (see
+// test/Pipelines/qopt-tile-and-vectorize-matmuls.mlir): 256 (blocks of 128
+// columns, 64 rows), 192 (96 columns: the row bound rounds up to 128) and
+// 320 (80 columns) from a tall weight.
+// RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e muon_square_256 -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref muon --rows=256 --cols=256 --steps=2 --lr=0.02 | FileCheck %s
+// RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e muon_wide_192x384 -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref muon --rows=192 --cols=384 --steps=2 --lr=0.02 | FileCheck %s
+// RUN: qopt-opt %s --qopt-lower-to-llvm | mlir-runner -e muon_tall_400x320 -entry-point-result=void -shared-libs=%mlir_runner_utils -shared-libs=%mlir_c_runner_utils | qopt-optim-ref muon --rows=400 --cols=320 --steps=1 --lr=0.02 | FileCheck %s
 
 // CHECK: w: PASS
 // CHECK: buf: PASS
@@ -235,6 +243,102 @@ func.func @muon_wide_quantized() {
   }
   %wr = tensor.cast %r#0 : tensor<24x40xf32> to tensor<?x?xf32>
   %br = tensor.cast %r#1 : tensor<24x40xf32> to tensor<?x?xf32>
+  call @print(%wr) : (tensor<?x?xf32>) -> ()
+  call @print(%br) : (tensor<?x?xf32>) -> ()
+  return
+}
+
+/// Default hyper-parameters, 256x256, two steps: Gram matrices of 256x256
+/// in two column blocks of 128 and row tiles of 64.
+func.func @muon_square_256() {
+  %rows = arith.constant 256 : index
+  %cols = arith.constant 256 : index
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c10 = arith.constant 10 : i64
+  %w0d = call @gen(%c0, %rows, %cols) : (i64, index, index) -> tensor<?x?xf32>
+  %b0d = call @gen(%c1, %rows, %cols) : (i64, index, index) -> tensor<?x?xf32>
+  %w0 = tensor.cast %w0d : tensor<?x?xf32> to tensor<256x256xf32>
+  %b0 = tensor.cast %b0d : tensor<?x?xf32> to tensor<256x256xf32>
+  %lb = arith.constant 1 : index
+  %ub = arith.constant 3 : index
+  %st = arith.constant 1 : index
+  %r:2 = scf.for %t = %lb to %ub step %st iter_args(%w = %w0, %b = %b0)
+      -> (tensor<256x256xf32>, tensor<256x256xf32>) {
+    %t64 = arith.index_cast %t : index to i64
+    %k = arith.addi %t64, %c10 : i64
+    %gd = func.call @gen(%k, %rows, %cols) : (i64, index, index) -> tensor<?x?xf32>
+    %g = tensor.cast %gd : tensor<?x?xf32> to tensor<256x256xf32>
+    %w1, %b1 = qopt.muon_update %w, %g, %b {lr = 2.0e-2 : f32}
+        : tensor<256x256xf32>
+    scf.yield %w1, %b1 : tensor<256x256xf32>, tensor<256x256xf32>
+  }
+  %wr = tensor.cast %r#0 : tensor<256x256xf32> to tensor<?x?xf32>
+  %br = tensor.cast %r#1 : tensor<256x256xf32> to tensor<?x?xf32>
+  call @print(%wr) : (tensor<?x?xf32>) -> ()
+  call @print(%br) : (tensor<?x?xf32>) -> ()
+  return
+}
+
+/// Default hyper-parameters, 192x384, two steps: Gram matrices of 192x192
+/// in column blocks of 96, which the row tile of 64 does not divide.
+func.func @muon_wide_192x384() {
+  %rows = arith.constant 192 : index
+  %cols = arith.constant 384 : index
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c10 = arith.constant 10 : i64
+  %w0d = call @gen(%c0, %rows, %cols) : (i64, index, index) -> tensor<?x?xf32>
+  %b0d = call @gen(%c1, %rows, %cols) : (i64, index, index) -> tensor<?x?xf32>
+  %w0 = tensor.cast %w0d : tensor<?x?xf32> to tensor<192x384xf32>
+  %b0 = tensor.cast %b0d : tensor<?x?xf32> to tensor<192x384xf32>
+  %lb = arith.constant 1 : index
+  %ub = arith.constant 3 : index
+  %st = arith.constant 1 : index
+  %r:2 = scf.for %t = %lb to %ub step %st iter_args(%w = %w0, %b = %b0)
+      -> (tensor<192x384xf32>, tensor<192x384xf32>) {
+    %t64 = arith.index_cast %t : index to i64
+    %k = arith.addi %t64, %c10 : i64
+    %gd = func.call @gen(%k, %rows, %cols) : (i64, index, index) -> tensor<?x?xf32>
+    %g = tensor.cast %gd : tensor<?x?xf32> to tensor<192x384xf32>
+    %w1, %b1 = qopt.muon_update %w, %g, %b {lr = 2.0e-2 : f32}
+        : tensor<192x384xf32>
+    scf.yield %w1, %b1 : tensor<192x384xf32>, tensor<192x384xf32>
+  }
+  %wr = tensor.cast %r#0 : tensor<192x384xf32> to tensor<?x?xf32>
+  %br = tensor.cast %r#1 : tensor<192x384xf32> to tensor<?x?xf32>
+  call @print(%wr) : (tensor<?x?xf32>) -> ()
+  call @print(%br) : (tensor<?x?xf32>) -> ()
+  return
+}
+
+/// Default hyper-parameters, 400x320 (tall: orthogonalised transposed), one
+/// step: Gram matrices of 320x320 in column blocks of 80.
+func.func @muon_tall_400x320() {
+  %rows = arith.constant 400 : index
+  %cols = arith.constant 320 : index
+  %c0 = arith.constant 0 : i64
+  %c1 = arith.constant 1 : i64
+  %c10 = arith.constant 10 : i64
+  %w0d = call @gen(%c0, %rows, %cols) : (i64, index, index) -> tensor<?x?xf32>
+  %b0d = call @gen(%c1, %rows, %cols) : (i64, index, index) -> tensor<?x?xf32>
+  %w0 = tensor.cast %w0d : tensor<?x?xf32> to tensor<400x320xf32>
+  %b0 = tensor.cast %b0d : tensor<?x?xf32> to tensor<400x320xf32>
+  %lb = arith.constant 1 : index
+  %ub = arith.constant 2 : index
+  %st = arith.constant 1 : index
+  %r:2 = scf.for %t = %lb to %ub step %st iter_args(%w = %w0, %b = %b0)
+      -> (tensor<400x320xf32>, tensor<400x320xf32>) {
+    %t64 = arith.index_cast %t : index to i64
+    %k = arith.addi %t64, %c10 : i64
+    %gd = func.call @gen(%k, %rows, %cols) : (i64, index, index) -> tensor<?x?xf32>
+    %g = tensor.cast %gd : tensor<?x?xf32> to tensor<400x320xf32>
+    %w1, %b1 = qopt.muon_update %w, %g, %b {lr = 2.0e-2 : f32}
+        : tensor<400x320xf32>
+    scf.yield %w1, %b1 : tensor<400x320xf32>, tensor<400x320xf32>
+  }
+  %wr = tensor.cast %r#0 : tensor<400x320xf32> to tensor<?x?xf32>
+  %br = tensor.cast %r#1 : tensor<400x320xf32> to tensor<?x?xf32>
   call @print(%wr) : (tensor<?x?xf32>) -> ()
   call @print(%br) : (tensor<?x?xf32>) -> ()
   return

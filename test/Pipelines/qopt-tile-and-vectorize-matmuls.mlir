@@ -199,3 +199,67 @@ func.func @empty_matmul(%a: tensor<0x7xf32>, %b: tensor<7x0xf32>, %c: tensor<0x0
   %r = linalg.matmul ins(%a, %b : tensor<0x7xf32>, tensor<7x0xf32>) outs(%c : tensor<0x0xf32>) -> tensor<0x0xf32>
   return %r : tensor<0x0xf32>
 }
+
+// -----
+
+/// A symmetric product (qopt.symmetric, as the Muon lowering marks X X^T):
+/// C = 192 x 192 in column blocks of 96 and row tiles of 64. The row loop
+/// of the column block at n stops at the first multiple of 64 at or after
+/// n + 96 (128 for n = 0: the tile of rows 128..191 lies below the
+/// diagonal and is skipped; all of them for n = 96). A second loop nest
+/// then fills each skipped 64 x 96 block, element by element, with the
+/// transpose of its mirror above the diagonal. The attribute does not
+/// survive on the tiles.
+// CHECK-LABEL: func.func @symmetric
+// CHECK-SAME: %[[C:[a-z0-9]+]]: tensor<192x192xf32>)
+// CHECK-NOT: qopt.symmetric
+// CHECK: %[[TILED:.*]] = scf.for %[[N:.*]] = %{{.*}} to %c192 step %c96 iter_args(%{{.*}} = %[[C]])
+// CHECK: %[[REACH:.*]] = arith.addi %[[N]], %c96
+// CHECK: %[[TILES:.*]] = arith.ceildivui %[[REACH]], %[[C64:.*]] : index
+// CHECK: %[[ROUNDED:.*]] = arith.muli %[[TILES]], %[[C64]] : index
+// CHECK: %[[BOUND:.*]] = arith.minui %[[ROUNDED]], %c192
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[BOUND]] step %c64
+// CHECK: vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// CHECK: %[[FULL:.*]] = scf.for %[[JB:.*]] = %{{.*}} to %c96{{.*}} step %c96{{.*}} iter_args(%{{.*}} = %[[TILED]])
+// CHECK: %[[BELOW:.*]] = arith.addi %[[JB]], %c96
+// CHECK: %[[FIRST:.*]] = arith.ceildivui %[[BELOW]]
+// CHECK: %[[START:.*]] = arith.muli %[[FIRST]]
+// CHECK: scf.for %[[IB:.*]] = %[[START]] to %c192{{.*}} step %c64{{.*}} iter_args
+// CHECK: scf.for %[[R:.*]] = %{{.*}} to %c64{{.*}} step %c1 iter_args
+// CHECK: %[[ROW:.*]] = arith.addi %[[IB]], %[[R]]
+// CHECK: scf.for %[[CC:.*]] = %{{.*}} to %c96{{.*}} step %c1 iter_args(%[[ACC:.*]] = %{{.*}})
+// CHECK: %[[COL:.*]] = arith.addi %[[JB]], %[[CC]]
+// CHECK: %[[V:.*]] = tensor.extract %[[ACC]][%[[COL]], %[[ROW]]]
+// CHECK: tensor.insert %[[V]] into %[[ACC]][%[[ROW]], %[[COL]]]
+// CHECK-NOT: linalg.matmul
+// CHECK: return %[[FULL]]
+func.func @symmetric(%a: tensor<192x64xf32>, %b: tensor<64x192xf32>,
+                     %c: tensor<192x192xf32>) -> tensor<192x192xf32> {
+  %0 = linalg.matmul {qopt.symmetric}
+      ins(%a, %b : tensor<192x64xf32>, tensor<64x192xf32>)
+      outs(%c : tensor<192x192xf32>) -> tensor<192x192xf32>
+  return %0 : tensor<192x192xf32>
+}
+
+// -----
+
+/// negative: a symmetric product whose C is a single column block (128
+/// columns fit the cache tile) has no tile below a block's diagonal: it is
+/// tiled as any matmul, with no shortened row loop and no mirror.
+// CHECK-LABEL: func.func @negative_symmetric_one_block
+// CHECK-NOT: qopt.symmetric
+// CHECK-NOT: arith.minui
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{.*}} step %c64
+// CHECK: vector.contract
+// CHECK-NOT: tensor.insert {{.*}}tensor<128x128xf32>
+// CHECK-NOT: linalg.matmul
+// CHECK: return
+func.func @negative_symmetric_one_block(%a: tensor<128x32xf32>,
+                                        %b: tensor<32x128xf32>,
+                                        %c: tensor<128x128xf32>)
+    -> tensor<128x128xf32> {
+  %0 = linalg.matmul {qopt.symmetric}
+      ins(%a, %b : tensor<128x32xf32>, tensor<32x128xf32>)
+      outs(%c : tensor<128x128xf32>) -> tensor<128x128xf32>
+  return %0 : tensor<128x128xf32>
+}

@@ -148,6 +148,18 @@ def QOptTileAndVectorizeMatmulsPass
        (a 4x4 C runs in 2x4 tiles): it miscompiles after the micro-kernel
        lowering, not yet root-caused.
 
+    A matmul marked `qopt.symmetric` (`mlir::qopt::kSymmetricAttr`: its
+    result is symmetric, as the Muon lowering's X X^T and A A are) computes
+    about half of its tiles when its square C is tiled along M and N into
+    several column blocks: in the column block at n (tn wide) the M loop
+    stops at the first multiple of the M tile tm at or after n + tn (the
+    tiles that reach the diagonal); after the tile loops, an `scf.for` nest
+    fills each skipped tm x tn block below the diagonal, element by element
+    (`tensor.extract` then `tensor.insert`, which bufferize in place), with
+    the transpose of its mirror block above it. The attribute is a
+    promise the pass does not check; it is removed from the matmul either
+    way.
+
     A dimension is tiled only when the tile divides it (or the dimension is
     smaller than the tile), so every tile is full and has static vector
     shapes; a matmul whose columns neither 16 nor 8 divides (and that has

@@ -14,7 +14,9 @@
 //      always works on a wide matrix (its Gram matrix A = X X^T is the
 //      smaller one);
 //   3. ns_steps Newton-Schulz steps in an scf.for, each three linalg.matmul
-//      ops: A = X X^T, A A, and (b A + c A A) X accumulated onto a X;
+//      ops: A = X X^T, A A, and (b A + c A A) X accumulated onto a X (the
+//      first two marked qopt.symmetric, so the matmul tiling computes one
+//      half of each);
 //   4. the update: reads W and X once, writes W' (into W itself).
 // The quantize ops on w, g, B and on the results are absorbed into loops 1
 // and 4, as for Adam.
@@ -24,6 +26,7 @@
 #include "BoundaryQuantization.h"
 
 #include "qopt/Conversion/QOptToLinalg/OptimizerToLinalg.h"
+#include "qopt/Dialect/QOpt/IR/QOptAttrNames.h"
 #include "qopt/Dialect/QOpt/IR/QOptOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -211,6 +214,10 @@ struct MuonUpdateOpLowering : OpConversionPattern<MuonUpdateOp> {
                   .getResult()[0];
           Value a = l.matmul(x, xt, l.zeros(gram));
           Value aa = l.matmul(a, a, l.zeros(gram));
+          // Both Gram-side products are symmetric: the matmul tiling
+          // computes one half of each (about 1.5x fewer flops per step).
+          for (Value product : {a, aa})
+            product.getDefiningOp()->setAttr(kSymmetricAttr, nb.getUnitAttr());
           Value poly =
               l.map({a, aa}, gram,
                     [&](ImplicitLocOpBuilder &bb, ValueRange args) -> Value {

@@ -27,8 +27,8 @@
 // CHECK: arith.divf
 // CHECK: %[[NS:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[X:.*]] = %[[X0]]) -> (tensor<16x40xf32>)
 // CHECK: %[[XT:.*]] = linalg.transpose ins(%[[X]] : tensor<16x40xf32>) outs(%{{.*}} : tensor<40x16xf32>) permutation = [1, 0]
-// CHECK: %[[A:.*]] = linalg.matmul ins(%[[X]], %[[XT]] : tensor<16x40xf32>, tensor<40x16xf32>) outs(%{{.*}} : tensor<16x16xf32>)
-// CHECK: %[[AA:.*]] = linalg.matmul ins(%[[A]], %[[A]] : tensor<16x16xf32>, tensor<16x16xf32>)
+// CHECK: %[[A:.*]] = linalg.matmul {qopt.symmetric} ins(%[[X]], %[[XT]] : tensor<16x40xf32>, tensor<40x16xf32>) outs(%{{.*}} : tensor<16x16xf32>)
+// CHECK: %[[AA:.*]] = linalg.matmul {qopt.symmetric} ins(%[[A]], %[[A]] : tensor<16x16xf32>, tensor<16x16xf32>)
 // CHECK: %[[POLY:.*]] = linalg.generic
 // CHECK-SAME: ins(%[[A]], %[[AA]] :
 // CHECK: %[[AX:.*]] = linalg.generic
@@ -66,7 +66,7 @@ func.func @muon_wide(%w: tensor<16x40xf32>, %g: tensor<16x40xf32>,
 // CHECK: %[[X0:.*]] = linalg.generic {indexing_maps = [#[[T]], #{{.*}}, #[[ID]]]
 // CHECK-SAME: ins(%[[MOM]]#1, %{{.*}} : tensor<40x16xf32>, tensor<f32>) outs(%{{.*}} : tensor<16x40xf32>)
 // CHECK: %[[NS:.*]] = scf.for
-// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<16x40xf32>, tensor<40x16xf32>) outs(%{{.*}} : tensor<16x16xf32>)
+// CHECK: linalg.matmul {qopt.symmetric} ins(%{{.*}}, %{{.*}} : tensor<16x40xf32>, tensor<40x16xf32>) outs(%{{.*}} : tensor<16x16xf32>)
 // CHECK: scf.yield
 // CHECK: linalg.generic {indexing_maps = [#[[T]], #[[ID]]]
 // CHECK-SAME: ins(%[[NS]] : tensor<16x40xf32>) outs(%[[W]] : tensor<40x16xf32>)
