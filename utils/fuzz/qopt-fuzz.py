@@ -527,7 +527,11 @@ class Finding:
         self.detail = detail
         # Only a crash of the parser or a verifier, on the input, before any
         # qopt pass ran, with no frame of qopt's code, is upstream's alone.
-        self.upstream = (kind in ("crash", "llvm-error", "assertion") and
+        # In the sanitized build the same crash is an AddressSanitizer
+        # report (a null dereference in upstream's DenseArrayAttr parser on
+        # `array<index: ...>`, in linalg.broadcast's verifier).
+        self.upstream = (kind in ("crash", "llvm-error", "assertion",
+                                  "sanitizer") and
                          not flags and stderr != "" and
                          not in_qopt_code(stderr, tool))
 
