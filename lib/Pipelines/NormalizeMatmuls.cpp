@@ -55,6 +55,15 @@ static bool isMulAddBody(Block &body) {
   return mulOfInputs && addOfOut;
 }
 
+/// Whether every operand of `op` is a statically shaped f32 tensor: the
+/// only products the matmul tiling handles.
+static bool hasStaticF32Operands(Operation *op) {
+  return llvm::all_of(op->getOperandTypes(), [](Type type) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    return tensor && tensor.getElementType().isF32() && tensor.hasStaticShape();
+  });
+}
+
 /// `linalg.transpose` of a static matrix into a fresh tensor.
 static Value transposeMatrix(PatternRewriter &rewriter, Location loc,
                              Value value) {
@@ -92,12 +101,8 @@ struct NormalizeMatmul : OpInterfaceRewritePattern<linalg::LinalgOp> {
         op.getNumDpsInits() != 1 || op.getNumLoops() != 3 ||
         op.getNumReductionLoops() != 1)
       return rewriter.notifyMatchFailure(op, "not a 2-D contraction");
-    for (Type type : op->getOperandTypes()) {
-      auto tensor = dyn_cast<RankedTensorType>(type);
-      if (!tensor || !tensor.getElementType().isF32() ||
-          !tensor.hasStaticShape())
-        return rewriter.notifyMatchFailure(op, "operand not a static f32");
-    }
+    if (!hasStaticF32Operands(op))
+      return rewriter.notifyMatchFailure(op, "operand not a static f32");
     if (generic && !isMulAddBody(*op.getBlock()))
       return rewriter.notifyMatchFailure(op, "body is not out + a * b");
 
@@ -184,12 +189,8 @@ struct CollapseContraction : OpRewritePattern<linalg::GenericOp> {
     if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
         op.getNumDpsInits() != 1 || op.getNumLoops() <= 3)
       return rewriter.notifyMatchFailure(op, "not a contraction of > 3 loops");
-    for (Type type : op->getOperandTypes()) {
-      auto tensor = dyn_cast<RankedTensorType>(type);
-      if (!tensor || !tensor.getElementType().isF32() ||
-          !tensor.hasStaticShape())
-        return rewriter.notifyMatchFailure(op, "operand not a static f32");
-    }
+    if (!hasStaticF32Operands(op))
+      return rewriter.notifyMatchFailure(op, "operand not a static f32");
     if (!isMulAddBody(*op.getBlock()))
       return rewriter.notifyMatchFailure(op, "body is not out + a * b");
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
