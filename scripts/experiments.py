@@ -434,6 +434,9 @@ def main():
                         help="the sweep's mantissa widths for every task "
                         "(default: 23 10 7 3 2 1; 23 7 3 1 for the "
                         "imported models)")
+    parser.add_argument("--iterations", type=int, default=None,
+                        help="T of every selected task's sweep and ablation, "
+                        "instead of its full (or --quick) length")
     parser.add_argument("--tolerance", type=float, default=1.25)
     parser.add_argument("--law-iterations", type=int, nargs="+", default=None)
     args = parser.parse_args()
@@ -452,8 +455,8 @@ def main():
         [100, 300, 1000] if args.quick else [100, 300, 1000, 3000, 10000])
     os.makedirs(args.out, exist_ok=True)
     for task in TASKS:
-        task.iterations = (task.quick_iterations if args.quick
-                           else task.full_iterations)
+        task.iterations = args.iterations or (
+            task.quick_iterations if args.quick else task.full_iterations)
     runner = Runner(args)
     started = time.time()
     print(f"experiments: seeds {args.seed_list}, output in {args.out}",
