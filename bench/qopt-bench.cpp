@@ -1018,6 +1018,29 @@ void benchThreads(int pairs) {
                 flops / stats(t.b).median / 1e9, stats(t.b).median * 1e3);
     printRatio("Muon step 1024x1024: speed-up", t.ratio,
                "threads_muon_1024_speedup");
+
+    // Issue 14's second Newton-Schulz target: on every core against
+    // OpenBLAS on every core (its sgemm threads; the few elementwise loops
+    // around them stay serial, under 1% of the flops).
+    MuonBlas blas(d, d);
+    std::vector<float> wb = w, bb = b;
+    PairTimes vsBlas = alternate(
+        pairs,
+        [&] {
+          all();
+          _mlir_ciface_mt_muon_1024(&wv, &gv, &bv);
+        },
+        [&] {
+          openblas_set_num_threads(threads);
+          blas.step(wb.data(), g.data(), bb.data());
+          openblas_set_num_threads(1);
+        });
+    std::printf("  %-30s compiled %7.2f GFLOP/s | OpenBLAS %7.2f GFLOP/s "
+                "(%d threads each)\n",
+                "Muon step 1024x1024", flops / stats(vsBlas.a).median / 1e9,
+                flops / stats(vsBlas.b).median / 1e9, threads);
+    printRatio("Muon step 1024x1024, all threads: time compiled / OpenBLAS",
+               vsBlas.ratio, "threads_muon_1024_compiled_vs_openblas_time");
   }
   omp_set_num_threads(threads);
   std::printf("  load average after: %s\n", loadAverage().c_str());
