@@ -55,18 +55,6 @@ void mlir::qopt::buildQOptToLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createLinalgElementwiseOpFusionPass());
 }
 
-std::unique_ptr<Pass> mlir::qopt::createQOptBufferizePass() {
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  // A loop that calls a step with narrow state converts it on every trip
-  // (encode before the call, decode after), so what it yields is a new
-  // buffer, not its iteration argument.
-  bufferize.allowReturnAllocsFromLoops = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  return bufferization::createOneShotBufferizePass(bufferize);
-}
-
 void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
                                           const LowerToLLVMOptions &options) {
   // IR that would crash or hang a pass below gets a qopt diagnostic first.

@@ -374,6 +374,54 @@ def QOptReuseDeadInputsPass
   ];
 }
 
+def QOptBufferizePass : Pass<"qopt-bufferize", "::mlir::ModuleOp"> {
+  let summary = "one-shot bufferization across function boundaries with "
+                "identity layouts, in time linear in a function's signature";
+  let description = [{
+    The bufferization of every qopt pipeline: upstream's
+    `--one-shot-bufferize` with `bufferize-function-boundaries`,
+    `function-boundary-type-conversion=identity-layout-map` (plain memrefs
+    for the ExecutionEngine, C callers and GPU kernels) and
+    `allow-return-allocs-from-loops` (a loop that calls a step with narrow
+    state converts it on every trip, so what it yields is a new buffer, not
+    its iteration argument). The result is the same IR.
+
+    Upstream's module analysis, after analyzing a function's body, asks for
+    every (tensor result, tensor argument) pair whether the two alias and
+    whether they are equivalent, for the `func.call`s to that function
+    (which then need no copy for an argument the callee updates in place).
+    A training step with n weight tensors takes 5n tensors and returns 4n:
+    20 n^2 queries, 0.85 s of a 1.2 s bufferization at n = 1000.
+
+    No call uses that answer when no function is called: then this pass
+    runs the same analysis (each function's body, as upstream does),
+    copy insertion and bufferization, without the per-pair boundary
+    queries. A module with any `func.call` goes through upstream's
+    `runOneShotModuleBufferize` unchanged.
+
+    Example:
+
+    ```mlir
+    // Before
+    func.func @step(%w: tensor<4xf32>, %g: tensor<4xf32>) -> tensor<4xf32> {
+      %0 = linalg.sub ins(%w, %g : tensor<4xf32>, tensor<4xf32>)
+                      outs(%w : tensor<4xf32>) -> tensor<4xf32>
+      return %0 : tensor<4xf32>
+    }
+    // After: the update is in place, into the argument's buffer.
+    func.func @step(%w: memref<4xf32>, %g: memref<4xf32>) -> memref<4xf32> {
+      linalg.sub ins(%w, %g : memref<4xf32>, memref<4xf32>)
+                 outs(%w : memref<4xf32>)
+      return %w : memref<4xf32>
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 def QOptBufferDeallocationPass
     : Pass<"qopt-buffer-deallocation", "::mlir::ModuleOp"> {
   let summary = "free the buffers bufferization allocates, in time linear in "

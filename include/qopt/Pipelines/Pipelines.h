@@ -42,10 +42,6 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
 /// key hoisted, constants folded) and with elementwise producers fused.
 void buildQOptToLinalgPipeline(OpPassManager &pm);
 
-/// One-shot bufferization across function boundaries with identity layouts:
-/// plain memrefs for the ExecutionEngine, C callers and GPU kernels.
-std::unique_ptr<Pass> createQOptBufferizePass();
-
 /// Adds to `pm` (anchored on builtin.module) the passes that take qopt IR on
 /// tensors through linalg, bufferization and loops to the LLVM dialect, ready
 /// for mlir-runner or the ExecutionEngine.
