@@ -62,3 +62,19 @@ func.func @negative_scalar(%m: memref<4xf32>, %i: index) {
   memref.store %y, %m[%i] : memref<4xf32>
   return
 }
+
+// -----
+
+/// No vectors: the pass returns without running its rewrite driver, so it
+/// does not even fold (the canonicalization after it does).
+
+// CHECK-LABEL: func.func @no_vectors
+// CHECK: %[[SUM:.*]] = arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK: memref.store %[[SUM]]
+func.func @no_vectors(%m: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %one = arith.constant 1.0 : f32
+  %sum = arith.addf %one, %one : f32
+  memref.store %sum, %m[%c0] : memref<4xf32>
+  return
+}

@@ -329,3 +329,23 @@ func.func @negative_batch_and_order(%q: tensor<4x8x6xf32>,
   } -> tensor<36x24xf32>
   return %0, %1 : tensor<4x8x8xf32>, tensor<36x24xf32>
 }
+
+// -----
+
+/// No generic or matmul with two inputs, one init and three or more loops:
+/// the pass returns without running its rewrite driver, so it does not
+/// even fold (the canonicalization after the tiling does).
+
+// CHECK-LABEL: func.func @no_candidate
+// CHECK: %[[SUM:.*]] = arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK: linalg.mul
+// CHECK: return %{{.*}}, %[[SUM]]
+func.func @no_candidate(%a: tensor<4x4xf32>, %b: tensor<4x4xf32>)
+    -> (tensor<4x4xf32>, f32) {
+  %one = arith.constant 1.0 : f32
+  %sum = arith.addf %one, %one : f32
+  %e = tensor.empty() : tensor<4x4xf32>
+  %0 = linalg.mul ins(%a, %b : tensor<4x4xf32>, tensor<4x4xf32>)
+                  outs(%e : tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %0, %sum : tensor<4x4xf32>, f32
+}

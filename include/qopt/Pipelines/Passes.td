@@ -89,7 +89,11 @@ def QOptNormalizeMatmulsPass
     the product is a `linalg.matmul` as above, and its result is expanded
     back (`tensor.expand_shape`). Anything else (other bodies, broadcasts,
     batch dimensions shared by all three operands, groups out of order,
-    dynamic shapes, other element types, buffers) is left as it is.
+    dynamic shapes, other element types, buffers) is left as it is. A
+    function with no `linalg.generic` or `linalg.matmul` of two inputs, one
+    init and three or more loops is not touched at all (not even folded):
+    walking it with the rewrite driver cost 0.2 s of a 1000-tensor training
+    step's compile.
 
     Example:
 
@@ -277,7 +281,8 @@ def QOptLowerMatmulVectorsPass
 
     Precondition: bufferized IR. Afterwards: no `vector.contract` remains;
     the micro-kernel is `vector.fma` on 1-D vectors. Other IR is only
-    rewritten by the same vector lowering patterns.
+    rewritten by the same vector lowering patterns; a function without
+    vector types is not touched at all (not even folded).
 
     Example:
 
