@@ -38,6 +38,9 @@ using namespace mlir::bufferization;
 static OneShotBufferizationOptions getQOptBufferizationOptions() {
   OneShotBufferizationOptions options;
   options.bufferizeFunctionBoundaries = true;
+  // A loop that calls a step with narrow state converts it on every trip
+  // (encode before the call, decode after), so what it yields is a new
+  // buffer, not its iteration argument.
   options.allowReturnAllocsFromLoops = true;
   options.setFunctionBoundaryTypeConversion(LayoutMapOption::IdentityLayoutMap);
   options.unknownTypeConverterFn = [](TensorType tensorType,
