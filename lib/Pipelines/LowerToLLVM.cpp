@@ -109,6 +109,17 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   if (options.numThreads != 1)
     pm.addNestedPass<func::FuncOp>(createQOptParallelizeLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // A stochastic quantize of a dynamic shape hashes the index's high half
+  // only for tensors over 2^32 elements: version its loop on that.
+  pm.addNestedPass<func::FuncOp>(createQOptUnswitchInvariantSelectsPass());
+  // Long 1-D streams (a standalone quantize of a dynamic tensor) issue their
+  // loads too slowly for the hardware prefetchers when each element takes
+  // more work than a copy: prefetch ahead of them in bursts.
+  if (options.prefetchDistance > 0) {
+    QOptPrefetchStreamsPassOptions prefetch;
+    prefetch.distance = options.prefetchDistance;
+    pm.addNestedPass<func::FuncOp>(createQOptPrefetchStreamsPass(prefetch));
+  }
   buildLoopsToLLVMPipeline(pm, options.numThreads);
 }
 

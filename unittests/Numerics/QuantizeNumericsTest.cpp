@@ -711,6 +711,22 @@ TEST_P(StochasticRounding, ReproduciblePerSeedAndStep) {
   checkAgainstReference(table, {f, sr}, inputs, 11, 6);
 }
 
+/// An array long enough for the CPU pipeline's prefetched, strip-mined loop
+/// (blocks of 1024, prefetches 2048 ahead) and the loop versioned on the
+/// index's width: many blocks, a partial last one, every element's random
+/// bits still those of its own index.
+TEST_P(StochasticRounding, LongArrayMatchesReference) {
+  const KernelTable &table = sharedKernels();
+  REQUIRE_KERNELS(table);
+  const Format &f = GetParam();
+  std::vector<uint32_t> probe = stochasticProbe(f, 3);
+  ASSERT_FALSE(probe.empty());
+  std::vector<uint32_t> inputs;
+  for (size_t i = 0; i < 70000; ++i)
+    inputs.push_back(probe[(i * 7919) % probe.size()]);
+  checkAgainstReference(table, {f, Rounding::Stochastic}, inputs, 21, 9);
+}
+
 Format e3m2Format() { return Format{3, 2}; }
 Format e2m0Format() { return Format{2, 0}; }
 

@@ -35,6 +35,12 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
           "core; N > 1 on N OpenMP threads. Other than 1, the code calls "
           "the OpenMP runtime (libomp): load it into the JIT or link -lomp"),
       llvm::cl::init(1)};
+  PassOptions::Option<int64_t> prefetchDistance{
+      *this, "prefetch-distance",
+      llvm::cl::desc(
+          "Iterations ahead that --qopt-prefetch-streams prefetches the 1-D "
+          "arrays long sequential loops read; 0 turns the prefetches off"),
+      llvm::cl::init(2048)};
 };
 
 /// The front half every qopt pipeline shares (CPU and GPU): qopt ops to

@@ -139,7 +139,7 @@ BoundaryQuantization::BoundaryQuantization(ImplicitLocOpBuilder &b,
     shapeSource = quantize.getInput();
   auto type = cast<RankedTensorType>(shapeSource.getType());
   rank = type.getRank();
-  wideIndex = mayHaveWideIndex(type);
+  shapeType = type;
   for (int64_t dim = 0; dim < rank; ++dim) {
     if (type.isDynamicDim(dim)) {
       Value size = tensor::DimOp::create(b, shapeSource, dim);
@@ -156,9 +156,14 @@ FusedQuantize BoundaryQuantization::prepare(QuantizeOp op) {
   fused.format = op.getFormat();
   fused.rounding = op.getRounding();
   // Loop-invariant part of the hash, as the standalone lowering computes it.
-  if (fused.rounding == RoundingMode::stochastic)
+  if (fused.rounding == RoundingMode::stochastic) {
     fused.key =
         emitStochasticKey(b, op.getSeed(), op.getStep(), op.getStreamOrZero());
+    if (!wideIndexEmitted) {
+      wideIndex = emitWideIndexCondition(b, shapeType, sizes);
+      wideIndexEmitted = true;
+    }
+  }
   return fused;
 }
 

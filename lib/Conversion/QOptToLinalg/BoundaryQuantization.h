@@ -133,8 +133,12 @@ private:
   SmallVector<Value> sizes;
   SmallVector<Value> dynamicSizes;
   Value linearIndex;
-  /// Whether a linear index may need more than 32 bits.
-  bool wideIndex = true;
+  RankedTensorType shapeType;
+  /// Whether a linear index may need more than 32 bits
+  /// (emitWideIndexCondition), emitted before the loop by the first
+  /// stochastic quantize.
+  Value wideIndex;
+  bool wideIndexEmitted = false;
 };
 
 } // namespace qopt

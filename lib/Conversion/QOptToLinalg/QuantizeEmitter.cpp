@@ -50,29 +50,47 @@ StochasticKey mlir::qopt::emitStochasticKey(ImplicitLocOpBuilder &b, Value seed,
   Value z = mix(ib.add(seed, ib.mul(stepPlusOne, ib.c64(kHashStepMultiplier))));
   Value key = mix(ib.bxor(z, ib.c64(stream * kHashStreamMultiplier)));
   Type i32 = b.getI32Type();
-  return {arith::TruncIOp::create(b, i32, key),
+  Value k0 = arith::TruncIOp::create(b, i32, key);
+  return {ib.bxor(k0, ib.shr(k0, 16)),
           arith::TruncIOp::create(b, i32, ib.shr(key, ib.c64(32)))};
 }
 
 Value mlir::qopt::emitStochasticBits(ImplicitLocOpBuilder &b,
                                      const StochasticKey &key, Value index,
-                                     bool wideIndex) {
+                                     Value wideIndex) {
   IntBuilder ib{b};
   Type i32 = b.getI32Type();
-  // Only 32-bit multiplies per element, so that the loop vectorizes.
-  Value x = ib.bxor(arith::TruncIOp::create(b, i32, index), key.k0);
-  x = ib.mul(ib.bxor(x, ib.shr(x, 16)), ib.c32(kHashRound1));
+  // Only 32-bit multiplies per element, so that the loop vectorizes. The
+  // first round's xor-shift of (index ^ k0), rearranged (see StochasticKey).
+  Value low = arith::TruncIOp::create(b, i32, index);
+  Value x = ib.bxor(ib.bxor(low, ib.shr(low, 16)), key.k0Folded);
+  x = ib.mul(x, ib.c32(kHashRound1));
   Value mixIn = key.k1;
-  if (wideIndex)
-    mixIn = ib.bxor(mixIn,
-                    arith::TruncIOp::create(b, i32, ib.shr(index, ib.c64(32))));
+  if (wideIndex) {
+    Value high = arith::TruncIOp::create(b, i32, ib.shr(index, ib.c64(32)));
+    mixIn =
+        ib.bxor(mixIn, arith::SelectOp::create(b, wideIndex, high, ib.c32(0)));
+  }
   x = ib.bxor(x, mixIn);
   x = ib.mul(ib.bxor(x, ib.shr(x, 15)), ib.c32(kHashRound2));
   return ib.bxor(x, ib.shr(x, 16));
 }
 
-bool mlir::qopt::mayHaveWideIndex(ShapedType type) {
-  return !type.hasStaticShape() || type.getNumElements() > (int64_t(1) << 32);
+Value mlir::qopt::emitWideIndexCondition(ImplicitLocOpBuilder &b,
+                                         ShapedType type,
+                                         ArrayRef<Value> sizes) {
+  constexpr int64_t kNarrowElements = int64_t(1) << 32;
+  if (type.hasStaticShape())
+    return type.getNumElements() > kNarrowElements
+               ? arith::ConstantIntOp::create(b, b.getI1Type(), 1).getResult()
+               : Value();
+  // A dynamic shape has rank >= 1.
+  Value elements = sizes.front();
+  for (Value size : sizes.drop_front())
+    elements = arith::MulIOp::create(b, elements, size);
+  return arith::CmpIOp::create(
+      b, arith::CmpIPredicate::ugt, elements,
+      arith::ConstantIndexOp::create(b, kNarrowElements));
 }
 
 Value mlir::qopt::emitQuantizeScalar(ImplicitLocOpBuilder &b, Value value,

@@ -58,7 +58,9 @@ struct QuantizeOpLowering : OpConversionPattern<QuantizeOp> {
     if (stochastic)
       key = emitStochasticKey(b, adaptor.getSeed(), adaptor.getStep(),
                               op.getStreamOrZero());
-    bool wideIndex = mayHaveWideIndex(type);
+    Value wideIndex;
+    if (stochastic)
+      wideIndex = emitWideIndexCondition(b, type, sizes);
 
     AffineMap identity = b.getMultiDimIdentityMap(rank);
     SmallVector<utils::IteratorType> iterators(rank,

@@ -57,17 +57,21 @@ func.func @quantize_dynamic(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 // -----
 
 /// Stochastic rounding: the (seed, step, stream) key is computed once
-/// outside the loop, 64-bit, and split into two i32 words; inside, the
-/// row-major linear index is hashed into 32 random bits with i32 arithmetic
-/// only. A static shape below 2^32 elements has no high index half to mix
-/// in. The quantize had no stream: the pass assigned it 0, which enters the
-/// key as 0 * 0xD1B54A32D192ED03.
+/// outside the loop, 64-bit, and split into two i32 words, the low one
+/// already xor-shifted by 16 (the first round's shift distributes over the
+/// xor with the index); inside, the row-major linear index is hashed into 32
+/// random bits with i32 arithmetic only. A static shape below 2^32 elements
+/// has no high index half to mix in. The quantize had no stream: the pass
+/// assigned it 0, which enters the key as 0 * 0xD1B54A32D192ED03.
 // CHECK-LABEL: func.func @quantize_stochastic
 // CHECK-SAME: (%[[X:[^:]*]]: tensor<3x5xf32>, %[[SEED:[^:]*]]: i64, %[[STEP:[^:]*]]: i64)
 // CHECK: arith.addi %[[STEP]], %{{.*}} : i64
 // CHECK: %[[S0:.*]] = arith.constant 0 : i64
 // CHECK-NEXT: arith.xori %{{.*}}, %[[S0]] : i64
-// CHECK: %[[K0:.*]] = arith.trunci %[[KEY:.*]] : i64 to i32
+// CHECK: %[[KLO:.*]] = arith.trunci %[[KEY:.*]] : i64 to i32
+// CHECK-NEXT: arith.constant 16 : i32
+// CHECK-NEXT: %[[KLOSHR:.*]] = arith.shrui %[[KLO]], %{{.*}} : i32
+// CHECK-NEXT: %[[K0:.*]] = arith.xori %[[KLO]], %[[KLOSHR]] : i32
 // CHECK-NEXT: arith.constant 32 : i64
 // CHECK-NEXT: %[[KHI:.*]] = arith.shrui %[[KEY]], %{{.*}} : i64
 // CHECK-NEXT: %[[K1:.*]] = arith.trunci %[[KHI]] : i64 to i32
@@ -78,8 +82,11 @@ func.func @quantize_dynamic(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 // CHECK: %[[LIN:.*]] = arith.addi %[[IROW]], %[[J]] : index
 // CHECK: %[[LIN64:.*]] = arith.index_castui %[[LIN]] : index to i64
 // CHECK: %[[LO:.*]] = arith.trunci %[[LIN64]] : i64 to i32
-// CHECK: arith.xori %[[LO]], %[[K0]] : i32
-// CHECK: arith.muli %{{.*}}, %{{.*}} : i32
+// CHECK-NEXT: arith.constant 16 : i32
+// CHECK-NEXT: %[[LOSHR:.*]] = arith.shrui %[[LO]], %{{.*}} : i32
+// CHECK-NEXT: %[[LOMIX:.*]] = arith.xori %[[LO]], %[[LOSHR]] : i32
+// CHECK-NEXT: %[[X0:.*]] = arith.xori %[[LOMIX]], %[[K0]] : i32
+// CHECK: arith.muli %[[X0]], %{{.*}} : i32
 // CHECK: arith.xori %{{.*}}, %[[K1]] : i32
 // CHECK: arith.muli %{{.*}}, %{{.*}} : i32
 // CHECK-NOT: i64
@@ -91,17 +98,28 @@ func.func @quantize_stochastic(%x: tensor<3x5xf32>, %seed: i64, %step: i64) -> t
 
 // -----
 
-/// A dynamic shape may hold 2^32 elements or more: the high half of the
-/// index is mixed in with the key's second word. A stream is one more
+/// A dynamic shape may hold more than 2^32 elements: the high half of the
+/// index is mixed in with the key's second word, selected by a comparison of
+/// the element count made once before the loop (LLVM unswitches the loop on
+/// it, so the common case has no 64-bit index lanes). A stream is one more
 /// constant in the key.
 // CHECK-LABEL: func.func @quantize_stochastic_dynamic
+// CHECK: %[[N:.*]] = tensor.dim
 // CHECK: arith.constant 8439708973090260745 : i64
-// CHECK: linalg.generic
+// CHECK: arith.constant 32 : i64
+// CHECK-NEXT: arith.shrui
+// CHECK-NEXT: %[[K1:.*]] = arith.trunci %{{.*}} : i64 to i32
+// CHECK-NEXT: %[[LIMIT:.*]] = arith.constant 4294967296 : index
+// CHECK-NEXT: %[[WIDE:.*]] = arith.cmpi ugt, %[[N]], %[[LIMIT]] : index
+// CHECK-NEXT: linalg.generic
 // CHECK: %[[LIN64:.*]] = arith.index_castui %{{.*}} : index to i64
 // CHECK: arith.trunci %[[LIN64]] : i64 to i32
 // CHECK: %[[HI:.*]] = arith.shrui %[[LIN64]], %{{.*}} : i64
-// CHECK: %[[HI32:.*]] = arith.trunci %[[HI]] : i64 to i32
-// CHECK: arith.xori %{{.*}}, %[[HI32]] : i32
+// CHECK-NEXT: %[[HI32:.*]] = arith.trunci %[[HI]] : i64 to i32
+// CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0 : i32
+// CHECK-NEXT: %[[HISEL:.*]] = arith.select %[[WIDE]], %[[HI32]], %[[ZERO]] : i32
+// CHECK-NEXT: %[[MIX:.*]] = arith.xori %[[K1]], %[[HISEL]] : i32
+// CHECK-NEXT: arith.xori %{{.*}}, %[[MIX]] : i32
 // CHECK: linalg.yield
 func.func @quantize_stochastic_dynamic(%x: tensor<?xf32>, %seed: i64, %step: i64) -> tensor<?xf32> {
   %0 = qopt.quantize %x to <bf16> rounding <stochastic> seed %seed step %step stream 3 : tensor<?xf32>

@@ -25,10 +25,16 @@
 namespace mlir {
 namespace qopt {
 
-/// The loop-invariant key of stochastic rounding's hash: the low (k0) and
-/// high (k1) halves, as i32, of qopt::stochasticKey in Numerics/CounterHash.h.
+/// The loop-invariant key of stochastic rounding's hash, as i32: with k0 and
+/// k1 the low and high halves of qopt::stochasticKey (Numerics/CounterHash.h),
+/// `k0Folded` is k0 ^ (k0 >> 16) and `k1` is k1. The hash's first round
+/// xor-shifts (index ^ k0); the shift distributes over the xor, so the loop
+/// computes (index ^ (index >> 16)) ^ k0Folded, which is the same value. It
+/// keeps the key's truncation away from the index's: LLVM would otherwise
+/// merge the two truncations into one 64-bit xor, and a vectorized loop would
+/// carry its index as 64-bit lanes (four shuffles per 8 elements on AVX2).
 struct StochasticKey {
-  Value k0, k1;
+  Value k0Folded, k1;
 };
 
 /// Emits, before the loop, the key of a tensor quantized with (seed, step)
@@ -38,14 +44,21 @@ StochasticKey emitStochasticKey(ImplicitLocOpBuilder &b, Value seed, Value step,
 
 /// Returns the i32 random bits of stochastic rounding for the element with
 /// linear index `index` (i64), given the tensor's `key`; 32-bit arithmetic
-/// only. `wideIndex` is false when the index is known to be below 2^32 (its
-/// high half, then zero, is not mixed in). Matches qopt::stochasticBitsForKey.
+/// only. `wideIndex` is the i1 from emitWideIndexCondition: null when every
+/// index is known to be below 2^32 (the index's high half, then zero, is not
+/// mixed in). Matches qopt::stochasticBitsForKey.
 Value emitStochasticBits(ImplicitLocOpBuilder &b, const StochasticKey &key,
-                         Value index, bool wideIndex);
+                         Value index, Value wideIndex);
 
-/// False when every linear index of `type` fits in 32 bits (static shapes of
-/// at most 2^32 elements), so emitStochasticBits may drop the high half.
-bool mayHaveWideIndex(ShapedType type);
+/// Emits, before the loop, whether a linear index into a tensor of `type`
+/// with dimension `sizes` (index values) may need more than 32 bits: null
+/// for static shapes of at most 2^32 elements, else an i1 (a constant for
+/// static shapes, a comparison of the element count for dynamic ones).
+/// emitStochasticBits selects the index's high half with it, a
+/// loop-invariant condition LLVM unswitches: a dynamic shape's loop gets a
+/// version without 64-bit index lanes.
+Value emitWideIndexCondition(ImplicitLocOpBuilder &b, ShapedType type,
+                             ArrayRef<Value> sizes);
 
 /// Returns `value` (f32) rounded to `format` with `rounding`. `randomBits`
 /// (i32) is required for stochastic rounding and ignored otherwise.
