@@ -55,8 +55,9 @@ Value emitStochasticBits(ImplicitLocOpBuilder &b, const StochasticKey &key,
 /// for static shapes of at most 2^32 elements, else an i1 (a constant for
 /// static shapes, a comparison of the element count for dynamic ones).
 /// emitStochasticBits selects the index's high half with it, a
-/// loop-invariant condition LLVM unswitches: a dynamic shape's loop gets a
-/// version without 64-bit index lanes.
+/// loop-invariant condition the CPU pipeline versions the loop on
+/// (qopt-unswitch-invariant-selects): a dynamic shape's common version has
+/// no 64-bit index lanes.
 Value emitWideIndexCondition(ImplicitLocOpBuilder &b, ShapedType type,
                              ArrayRef<Value> sizes);
 
