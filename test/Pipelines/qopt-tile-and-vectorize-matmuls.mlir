@@ -62,14 +62,22 @@ func.func @square_register_tile(%a: tensor<4x8xf32>, %b: tensor<8x4xf32>,
 
 /// Larger than the cache tile: M = 128 is split into two cache tiles of 64
 /// rows, N = 256 into two of 128 columns; the packed panels keep the cache
-/// tile's shape.
+/// tile's shape. A 64-row cache tile (at least 48 rows) is split into 60
+/// rows of 6x16 register tiles (12 accumulators) and a remainder of 4 rows
+/// of 4x16 tiles, each with its own packing of A.
 // CHECK-LABEL: func.func @cache_tiled
-// CHECK-DAG: memref.alloca() {alignment = 64 : i64} : memref<16x256x4xf32>
+// CHECK-DAG: %[[PACKA4:.*]] = memref.alloca() {alignment = 64 : i64} : memref<1x256x4xf32>
+// CHECK-DAG: %[[PACKA6:.*]] = memref.alloca() {alignment = 64 : i64} : memref<10x256x6xf32>
 // CHECK-DAG: memref.alloca() {alignment = 64 : i64} : memref<8x256x16xf32>
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c256 step %c128
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c256{{.*}} step %c256
 // CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{.*}} step %c64
-// CHECK: vector.contract
+// CHECK: bufferization.to_tensor %[[PACKA6]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c60 step %c6
+// CHECK: vector.contract {{.*}} : vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
+// CHECK: bufferization.to_tensor %[[PACKA4]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c4 step %c4
+// CHECK: vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
 // CHECK-NOT: linalg.matmul
 // CHECK: return
 func.func @cache_tiled(%a: tensor<128x256xf32>, %b: tensor<256x256xf32>,

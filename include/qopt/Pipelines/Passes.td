@@ -150,7 +150,13 @@ def QOptTileAndVectorizeMatmulsPass
        of 5 rows); where 16 does not divide the columns, 8 (or all of them
        when there are at most 16). A square register tile is avoided
        (a 4x4 C runs in 2x4 tiles): it miscompiles after the micro-kernel
-       lowering, not yet root-caused.
+       lowering, not yet root-caused. An M cache tile of at least 48 rows
+       with 16-column register tiles uses (6, 16, 1) tiles instead (12
+       accumulators: enough independent FMA chains to cover a 5-cycle FMA
+       latency on two pipes, which 8 are not), with A packed [M/6][K][6];
+       where 6 does not divide its rows, `linalg::splitOp` cuts off the
+       remainder, which runs in tiles of the first of 4, 5, 3, 2, 1 rows
+       that divides it (64 rows: 60 in 6x16 tiles, 4 in one 4x16 row).
 
     A matmul marked `qopt.symmetric` (`mlir::qopt::kSymmetricAttr`: its
     result is symmetric, as the Muon lowering's X X^T and A A are) computes
