@@ -41,9 +41,7 @@ SmallVector<Value> streamedMemrefs(scf::ForOp loop) {
   loop.getBody()->walk([&](memref::LoadOp load) {
     auto type = load.getMemRefType();
     if (type.getRank() != 1 || load.getIndices().front() != iv ||
-        !type.isLastDimUnitStride() ||
-        !type.getElementType().isIntOrIndexOrFloat() ||
-        type.getElementType().isIndex() ||
+        !type.isLastDimUnitStride() || !type.getElementType().isIntOrFloat() ||
         !loop.isDefinedOutsideOfLoop(load.getMemRef()))
       return;
     streams.insert(load.getMemRef());

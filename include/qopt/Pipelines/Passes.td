@@ -718,7 +718,7 @@ def QOptPrefetchStreamsPass
     stochastic rounding's hash, issues its loads too slowly for the hardware
     prefetchers to keep the memory busy; on the project's AVX2 machine the
     stochastic quantize of 64M floats ran at 0.77 of a copy loop's
-    throughput without it and 0.9 with it (bench/README.md). Prefetches
+    throughput without it and 0.88 with it (bench/README.md). Prefetches
     issued in bursts ahead of the block, not one per iteration, leave the
     inner loop as it was, so it still vectorizes. Loops the OpenMP lowering
     parallelizes (`scf.parallel`), multi-dimensional loops and stores are
